@@ -1,5 +1,5 @@
-// The one place that includes PostgreSQL's headers (cpp-in-postgres.md R2): C++ standard headers first, then the
-// server headers inside extern "C". Adapter files include this after any standard/core header they need.
+// The one place that includes PostgreSQL's headers (cpp-in-postgres.md R2): C++ standard headers first, then
+// the server headers inside extern "C". Adapter files include this after any standard/core header they need.
 #pragma once
 
 #include <cstddef>

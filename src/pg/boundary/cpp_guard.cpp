@@ -4,7 +4,8 @@ namespace rubberduck::pg {
 
 void raise_guard_failure(const GuardFailure &failure, int elevel) {
     if (failure.hint[0] != '\0')
-        ereport(elevel, (errcode(failure.sqlstate), errmsg("%s", failure.message), errhint("%s", failure.hint)));
+        ereport(elevel,
+                (errcode(failure.sqlstate), errmsg("%s", failure.message), errhint("%s", failure.hint)));
     else
         ereport(elevel, (errcode(failure.sqlstate), errmsg("%s", failure.message)));
 }

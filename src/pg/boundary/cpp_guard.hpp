@@ -1,6 +1,7 @@
-// The C -> C++ guard (cpp-in-postgres.md R6): every extern "C" entry point runs its C++ work through cpp_guard so
-// that no exception ever unwinds into PostgreSQL's C frames (which would abort the process and restart the cluster).
-// The message is copied out, the catch block is left, and only then is ereport(ERROR) raised.
+// The C -> C++ guard (cpp-in-postgres.md R6): every extern "C" entry point runs its C++ work through
+// cpp_guard so that no exception ever unwinds into PostgreSQL's C frames (which would abort the process and
+// restart the cluster). The message is copied out, the catch block is left, and only then is ereport(ERROR)
+// raised.
 #pragma once
 
 #include <new>
@@ -60,8 +61,9 @@ void run_catching(Fn &&fn, GuardFailure &failure) noexcept {
     }
 }
 
-// Runs fn (C++ regime). On any exception, reports it at elevel (ERROR by default) after leaving the catch block.
-// With elevel < ERROR (e.g. WARNING in the postmaster) it reports and returns a value-initialised result.
+// Runs fn (C++ regime). On any exception, reports it at elevel (ERROR by default) after leaving the catch
+// block. With elevel < ERROR (e.g. WARNING in the postmaster) it reports and returns a value-initialised
+// result.
 template <typename Fn>
 auto cpp_guard(Fn &&fn, int elevel = ERROR) -> decltype(fn()) {
     using Result = decltype(fn());
