@@ -50,7 +50,7 @@ reap_root() {
     fi
     if [[ -f $pidfile ]]; then
       pid=$(head -n1 "$pidfile")
-      [[ $pid =~ ^[0-9]+$ ]] && kill -9 "$pid" 2>/dev/null || true
+      if [[ $pid =~ ^[0-9]+$ ]]; then kill -9 "$pid" 2>/dev/null || true; fi
     fi
   done < <(find "$root" -name postmaster.pid -path '*/data/*' 2>/dev/null)
   if [[ ${RD_KEEP:-0} == 1 ]]; then

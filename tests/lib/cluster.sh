@@ -78,8 +78,9 @@ _rd_install_trap() {
   prev=$(trap -p EXIT)
   _RD_PREV_EXIT_TRAP=
   if [[ -n $prev ]]; then
-    eval "set -- $prev"
-    _RD_PREV_EXIT_TRAP=$3
+    local -a parts
+    eval "parts=($prev)" # trap -- 'command' EXIT
+    _RD_PREV_EXIT_TRAP=${parts[2]}
   fi
   trap _rd_on_exit EXIT
   # Turn signals into a normal exit so the EXIT trap runs (timeout(1) sends TERM).

@@ -5,7 +5,9 @@
 set -euo pipefail
 export RD_PRELOAD=pg_stat_statements
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/lib/cluster.sh
 source "$here/../lib/cluster.sh"
+# shellcheck source=tests/lib/tap.sh
 source "$here/../lib/tap.sh"
 
 work=$(mktemp -d "${RD_TMPROOT:-/tmp}/rd-selftest.XXXXXX")
@@ -17,7 +19,9 @@ tap_like "$PGPORT" '^[0-9]+$' "PGPORT is exported"
 tap_ok "socket is in the cluster dir" test -S "$RD_CLUSTER_DIR/.s.PGSQL.$PGPORT"
 tap_is "$PGHOST" "$RD_CLUSTER_DIR" "PGHOST is the cluster dir"
 tap_is "$PGDATA" "$RD_CLUSTER_DIR/data" "PGDATA is inside the cluster dir"
-tap_is "$(stat -c %U "$PGDATA")" "$([[ $(id -u) -eq 0 ]] && echo postgres || id -un)" "data dir owned by the server user"
+owner=$(id -un)
+[[ $(id -u) -eq 0 ]] && owner=postgres
+tap_is "$(stat -c %U "$PGDATA")" "$owner" "data dir owned by the server user"
 tap_is "$(cluster_psql -c 'show work_mem')" "7MB" "extra conf lines are applied"
 tap_is "$(cluster_psql -c 'show rubberduck.naptime')" "200ms" "custom rubberduck.* lines are accepted"
 tap_is "$(cluster_psql -c 'show rubberduck.database')" "postgres" "rubberduck.database defaults to postgres"
@@ -50,7 +54,7 @@ tap_is "$(cluster_psql -c 'show work_mem')" "9MB" "cluster_restart applies new c
 cluster_conf "work_mem = '11MB'"
 cluster_reload
 tap_ok "cluster_conf + cluster_reload apply a SIGHUP setting" wait_for "select current_setting('work_mem') = '11MB'" 10
-cluster_stop
+cluster_stop fast
 tap_ok "cluster_stop stops the server" test ! -f "$PGDATA/postmaster.pid"
 cluster_restart
 tap_is "$(cluster_psql -c 'select count(*) from t')" "100" "a stopped cluster starts again with its data"
