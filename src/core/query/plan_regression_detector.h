@@ -13,15 +13,9 @@
 #include <cstdint>
 #include <string>
 
-namespace rubberduck::core::query {
+#include "core/query/latency_moments.h"
 
-// Latency moments of one query under one plan: execution count, mean and *sample* variance (n - 1) in ms
-// (e.g. from stats::Welford, or pg_stat_statements-style stddev squared * n / (n - 1)).
-struct LatencyMoments {
-    uint64_t count = 0;
-    double mean_ms = 0.0;
-    double variance_ms2 = 0.0;
-};
+namespace rubberduck::core::query {
 
 struct RegressionConfig {
     double alpha = 0.01;            // significance level of the one-sided test, in (0, 0.5]
