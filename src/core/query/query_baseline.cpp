@@ -119,7 +119,7 @@ std::vector<uint8_t> QueryBaseline::encode() const {
 
     std::vector<uint8_t> out;
     out.reserve(kHeaderBytes + sorted.size() * kEntryBytes + kTrailerBytes);
-    out.insert(out.end(), kMagic, kMagic + 4);
+    for (char ch : kMagic) out.push_back(static_cast<uint8_t>(ch));
     out.push_back(static_cast<uint8_t>(kVersion & 0xff));
     out.push_back(static_cast<uint8_t>(kVersion >> 8));
     out.push_back(0);
