@@ -14,12 +14,12 @@ DATA       = $(wildcard extension/$(EXTENSION)--*--*.sql)
 
 PG_CONFIG ?= pg_config
 PG_CPPFLAGS = -Isrc
-PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-register -Wno-unused-parameter -MMD -MP $(RD_WERROR)
+PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-register -Wno-unused-parameter $(RD_WERROR)
 SHLIB_LINK += -lstdc++
 # Debian's server is built with LLVM; we do not ship JIT bitcode for C++ (cpp-in-postgres.md §5).
 override with_llvm = no
 
-EXTRA_CLEAN = $(shell find src -name '*.d') build tmp_check results regression.diffs regression.out
+EXTRA_CLEAN = .deps build tmp_check results regression.diffs regression.out
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
@@ -27,7 +27,12 @@ include $(PGXS)
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
 	cat $^ > $@
 
--include $(shell find src -name '*.d' 2>/dev/null)
+# Dependency files live in .deps/ (not beside the sources, where formatters and globs would trip over them).
+%.o: %.cpp
+	@mkdir -p .deps
+	$(COMPILE.cc) -MMD -MP -MF .deps/$(subst /,__,$@).d -o $@ $<
+
+-include $(wildcard .deps/*.d)
 
 .PHONY: deps unit sandbox test demo format lint
 deps:

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#define RUBBERDUCK_PG_ADAPTER 1
+
 extern "C" {
 #include "postgres.h"
 

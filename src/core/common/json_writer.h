@@ -1,3 +1,4 @@
+// snprintf unqualified: adapter files may see it as PostgreSQL's port.h macro.
 // A tiny JSON object writer for signal payloads and action details (no parsing: PostgreSQL's jsonb reads
 // them).
 #pragma once
@@ -33,7 +34,7 @@ inline void json_escape_into(std::string &out, std::string_view s) {
             default:
                 if (c < 0x20) {
                     char buf[8];
-                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                    snprintf(buf, sizeof buf, "\\u%04x", c);
                     out += buf;
                 } else {
                     out += static_cast<char>(c);
@@ -63,7 +64,7 @@ class JsonObject {
             out_ += "null";
         } else {
             char buf[32];
-            std::snprintf(buf, sizeof buf, "%.6g", value);
+            snprintf(buf, sizeof buf, "%.6g", value);
             out_ += buf;
         }
         return *this;

@@ -1,0 +1,9 @@
+// Each feature area registers its shared memory, lasting state and hooks here (called from _PG_init when
+// preloaded).
+#include "pg/module.hpp"
+
+namespace rubberduck::pg {
+
+void register_extension_parts() {}
+
+}  // namespace rubberduck::pg

@@ -1,0 +1,22 @@
+// Which run step each skill of the catalog (core/runtime/agent_catalog.h) has.
+#include "pg/skills/skill.hpp"
+
+namespace rubberduck::pg {
+namespace {
+
+// A skill whose real work is not built yet does nothing and says so in rubberduck.skills: it never pretends.
+void run_not_built(CycleContext &, core::runtime::Mode, SkillOutcome &outcome) {
+    outcome.implemented = false;
+    set_text(outcome.note, sizeof outcome.note, "not built yet: this skill does nothing in this version");
+}
+
+}  // namespace
+
+SkillRun skill_runner(int skill_index) {
+    switch (skill_index) {
+        default:
+            return run_not_built;
+    }
+}
+
+}  // namespace rubberduck::pg

@@ -1,0 +1,7 @@
+#pragma once
+
+namespace rubberduck::pg {
+
+void register_launcher();  // _PG_init, when preloaded
+
+}  // namespace rubberduck::pg
