@@ -71,8 +71,12 @@ TrackedRelation *MigrationState::lookup(const RelationName &name) {
     if (TrackedRelation *t = find_tracked(name)) return t->dropped ? nullptr : t;
     const RelationFacts *f = facts_.find(name);
     if (!f) return nullptr;
+    // Already loaded and since renamed away or dropped: the old name no longer exists.
+    for (const auto &r : relations_)
+        if (r.origin && r.origin->schema == f->name.schema && r.origin->name == f->name.name) return nullptr;
     TrackedRelation t;
-    t.name = f->name.empty() ? name : f->name;
+    t.name = f->name;
+    t.origin = f->name;
     t.is_view = f->is_view;
     // reltuples = -1 (never vacuumed or analysed): estimate from the heap size at ~100 bytes a row.
     t.rows = f->rows >= 0 ? f->rows : f->bytes / 100.0;

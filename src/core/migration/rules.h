@@ -16,6 +16,7 @@ namespace rubberduck::core::migration::detail {
 // statement (columns added, constraints validated, renamed, dropped...).
 struct TrackedRelation {
     RelationName name;
+    std::optional<RelationName> origin;  // the catalog name it was loaded under (it may be renamed since)
     bool created_in_migration = false;
     bool dropped = false;
     bool is_view = false;
