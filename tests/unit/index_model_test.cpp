@@ -138,6 +138,11 @@ TEST(IndexModel, SuggestedNamesAreBoundedAndStable) {
     EXPECT_EQ(suggested_index_name(d), "rd_jobs_priority_created_at_part_idx");
     IndexDef e = def_on("public", "users", {{"email", "lower(email)", "", false}});
     EXPECT_EQ(suggested_index_name(e), "rd_users_lower_email_idx");
+    e.include = {"id", "name"};
+    EXPECT_EQ(suggested_index_name(e), "rd_users_lower_email_incl_id_name_idx");
+    std::string hashed = suggested_index_name(e, true);
+    EXPECT_EQ(hashed.rfind("rd_users_lower_email_incl_id_name_idx_", 0), 0u);
+    EXPECT_EQ(hashed.size(), std::string("rd_users_lower_email_incl_id_name_idx_").size() + 8);
     IndexDef l = def_on("public", std::string(80, 'x'), {{"a", "", "", false}});
     std::string n = suggested_index_name(l);
     EXPECT_EQ(n.size(), 63u);

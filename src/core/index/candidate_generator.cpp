@@ -356,8 +356,10 @@ void merge_candidates(const Context &ctx, CandidateSet &set) {
             IndexDef m = a;
             for (const auto &k : b.keys) append_unique(m.keys, k);
             if (m.keys.size() > ctx.o.max_key_columns) continue;
-            std::set<std::string> keycols;
-            for (const auto &k : m.keys) keycols.insert(k.column);
+            std::set<std::string> keycols;  // an expression key does not make its column readable
+            for (const auto &k : m.keys) {
+                if (!k.is_expression()) keycols.insert(k.column);
+            }
             std::vector<std::string> inc;
             for (const auto *src : {&a.include, &b.include}) {
                 for (const auto &c : *src) {
@@ -479,7 +481,16 @@ std::vector<Candidate> generate_candidates(const Workload &workload, const Candi
         return a.est_size_bytes < b.est_size_bytes;
     });
     if (result.size() > options.max_candidates) result.resize(options.max_candidates);
-    for (size_t i = 0; i < result.size(); ++i) result[i].id = static_cast<int>(i);
+    // Names must not collide with each other or with existing indexes (same schema in practice).
+    std::set<std::string> taken;
+    for (const auto &rel : workload.relations) {
+        for (const auto &e : rel.indexes) taken.insert(e.def.name);
+    }
+    for (size_t i = 0; i < result.size(); ++i) {
+        result[i].id = static_cast<int>(i);
+        if (taken.count(result[i].def.name)) result[i].def.name = suggested_index_name(result[i].def, true);
+        taken.insert(result[i].def.name);
+    }
     return result;
 }
 

@@ -454,7 +454,7 @@ std::string canonical_key(const IndexDef &def) {
     return key;
 }
 
-std::string suggested_index_name(const IndexDef &def) {
+std::string suggested_index_name(const IndexDef &def, bool with_hash) {
     auto sanitize = [](const std::string &s) {
         std::string out;
         for (unsigned char c : s) {
@@ -472,14 +472,17 @@ std::string suggested_index_name(const IndexDef &def) {
     if (def.method == IndexMethod::kGin) name += "_trgm";
     if (def.method == IndexMethod::kBrin) name += "_brin";
     if (def.method == IndexMethod::kHash) name += "_hash";
-    if (!def.include.empty()) name += "_incl";
+    if (!def.include.empty()) {
+        name += "_incl";
+        for (const auto &c : def.include) name += "_" + sanitize(c);
+    }
     if (!def.predicate.empty()) name += "_part";
     name += "_idx";
     const size_t kMaxName = 63;  // NAMEDATALEN - 1
-    if (name.size() > kMaxName) {
+    if (name.size() > kMaxName || with_hash) {
         char suffix[10];
         std::snprintf(suffix, sizeof(suffix), "_%08x", fnv1a(canonical_key(def)));
-        name = name.substr(0, kMaxName - 9) + suffix;
+        name = name.substr(0, std::min(name.size(), kMaxName - 9)) + suffix;
     }
     return name;
 }

@@ -180,8 +180,8 @@ std::string canonical_key(const IndexDef &def);
 // Collapses runs of whitespace outside quotes to one space and trims.
 std::string normalize_sql_text(const std::string &text);
 
-// A stable, readable name for a candidate: rd_<table>_<keys>[_part]_idx, at most 63 bytes (hash-suffixed if
-// cut).
-std::string suggested_index_name(const IndexDef &def);
+// A stable, readable name for a candidate: rd_<table>_<keys>[_incl_<cols>][_part]_idx, at most 63 bytes
+// (hash-suffixed when cut, or always when with_hash, to tell apart definitions that read alike).
+std::string suggested_index_name(const IndexDef &def, bool with_hash = false);
 
 }  // namespace rubberduck::core::index
