@@ -35,7 +35,7 @@ std::string mb(int64_t bytes) {
 // Rank for keeping one of a set of duplicates: higher is kept.
 bool keep_before(const ExistingIndex &a, const ExistingIndex &b) {
     auto rank = [](const ExistingIndex &e) {
-        return (e.primary || e.constraint ? 4 : 0) + (e.def.unique ? 2 : 0);
+        return (e.primary ? 8 : 0) + (e.constraint ? 4 : 0) + (e.def.unique ? 2 : 0);
     };
     if (rank(a) != rank(b)) return rank(a) > rank(b);
     if (a.scans != b.scans) return a.scans > b.scans;
