@@ -85,12 +85,20 @@ constexpr std::array<GucStringAssignHook, sizeof...(I)> skill_mode_hooks(std::in
 }  // namespace
 
 void define_directives() {
+    // PGC_POSTMASTER directives can only be defined while preloading (later it is FATAL); without preloading
+    // they size nothing anyway.
+    if (process_shared_preload_libraries_in_progress) {
+        DefineCustomStringVariable(
+            "rubberduck.database", "Database the agents connect to.",
+            "Set at server start; CREATE EXTENSION rubberduck_agents in this database.", &directives.database,
+            "postgres", PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
+        DefineCustomIntVariable("rubberduck.max_queries",
+                                "Maximum number of statements tracked in shared memory.",
+                                "Sizes shared memory: takes effect at server start.", &directives.max_queries,
+                                5000, 100, 1000000, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
+    }
     DefineCustomBoolVariable("rubberduck.enabled", "Master switch: when off, no agent runs a cycle.", nullptr,
                              &directives.enabled, true, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
-    DefineCustomStringVariable("rubberduck.database", "Database the agents connect to.",
-                               "Set at server start; CREATE EXTENSION rubberduck_agents in this database.",
-                               &directives.database, "postgres", PGC_POSTMASTER, 0, nullptr, nullptr,
-                               nullptr);
     DefineCustomStringVariable("rubberduck.mode", "Default autonomy: observe, advise or autonomous.", nullptr,
                                &directives.mode_text, "advise", PGC_SIGHUP, 0, check_mode, assign_mode,
                                nullptr);
@@ -109,10 +117,6 @@ void define_directives() {
                              "Fraction of executions instrumented for row counts and predicate selectivity.",
                              nullptr, &directives.sample_rate, 0.1, 0.0, 1.0, PGC_SUSET, 0, nullptr, nullptr,
                              nullptr);
-    DefineCustomIntVariable("rubberduck.max_queries",
-                            "Maximum number of statements tracked in shared memory.",
-                            "Sizes shared memory: takes effect at server start.", &directives.max_queries,
-                            5000, 100, 1000000, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("rubberduck.state_save_interval", "How often learned state is written to disk.",
                             "It is always written at a clean shutdown too.",
                             &directives.state_save_interval_s, 300, 10, 86400, PGC_SIGHUP, GUC_UNIT_S,
