@@ -24,9 +24,10 @@ using namespace rubberduck::pg;
 
 RD_EXPORT void _PG_init(void) {
     define_directives();
-    mark_directives_reserved();
     register_runtime_reset_targets();
     if (!process_shared_preload_libraries_in_progress) return;
+    // Only when preloaded: otherwise postgresql.conf's postmaster-level rubberduck.* lines would be rejected.
+    mark_directives_reserved();
     preloaded = true;
     EnableQueryId();  // query ids without pg_stat_statements
     register_runtime_registry();
