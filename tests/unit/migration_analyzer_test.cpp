@@ -569,6 +569,14 @@ TEST(MigrationAnalyzer, ChangingThePrimaryKey) {
     EXPECT_TRUE(contains(d->safer_alternative, "PRIMARY KEY USING INDEX"));
     EXPECT_NE(find(r, "change_primary_key", 3), nullptr);
     EXPECT_NE(find(r, "add_unique_without_index", 3), nullptr);
+    // The recommended swap in one statement is reported as info only.
+    AlterTableCmd swap = add_constraint(ConstraintKind::PrimaryKey, "t_pkey", {"uuid"});
+    swap.constraint.using_index = "t_uuid_idx";
+    r = analyze({set("lock_timeout", "'2s'"),
+                 alter("t", {cmd(AlterTableCmdKind::DropConstraint, "", "t_pkey"), swap})},
+                f);
+    EXPECT_EQ(rules(r), S{"change_primary_key"});
+    EXPECT_EQ(find(r, "change_primary_key")->severity, Severity::Info);
     // A second primary key is rejected by PostgreSQL.
     r = analyze(
         {set("lock_timeout", "'2s'"), alter("t", {add_constraint(ConstraintKind::PrimaryKey, "", {"id"})})},

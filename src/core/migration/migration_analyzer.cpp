@@ -228,7 +228,14 @@ std::vector<MigrationFinding> analyze(const std::vector<StatementDescription> &s
             f.severity = p.severity;
             f.message = p.message;
             f.safer_alternative = p.alternative;
-            fill_effect(f, find_effect(ctx, p.relation));
+            const RelationEffect *e = find_effect(ctx, p.relation);
+            fill_effect(f, e);
+            // Inside a transaction an earlier statement may already hold a stronger lock than this one takes.
+            if (e && e->rel && e->rel->held && e->lock &&
+                static_cast<int>(*e->rel->held) > static_cast<int>(*e->lock))
+                f.message += std::string(" This transaction already holds ") + lock_mode_name(*e->rel->held) +
+                             " on " + e->display + " from an earlier statement, so while this runs it " +
+                             blocking_summary(*e->rel->held) + ".";
             out.push_back(std::move(f));
         }
         if (ctx.findings.empty()) {

@@ -110,6 +110,11 @@ void add_column(RuleContext &ctx, TrackedRelation &rel, const AlterTableCmd &cmd
     }
 }
 
+bool in_primary_key(const TrackedRelation &rel, const std::string &column) {
+    const ConstraintFacts *pk = rel.primary_key();
+    return pk && std::find(pk->columns.begin(), pk->columns.end(), column) != pk->columns.end();
+}
+
 std::string expand_contract_type(const TrackedRelation &rel, const std::string &column, const TypeName &to) {
     std::string t = alter(rel), c = quote_ident(column), n = quote_ident(column + "_new");
     std::string fn = quote_ident(rel.name.name + "_" + column + "_sync");
@@ -121,7 +126,14 @@ std::string expand_contract_type(const TrackedRelation &rel, const std::string &
            batched_update(rel, n + " = " + c + "::" + type, n + " IS NULL AND " + c + " IS NOT NULL") +
            "\n-- then swap in one short transaction:\nBEGIN;\nSET LOCAL lock_timeout = '2s';\n" + t +
            " RENAME COLUMN " + c + " TO " + quote_ident(column + "_old") + ";\n" + t + " RENAME COLUMN " + n +
-           " TO " + c + ";\nDROP TRIGGER " + fn + " ON " + quote_rel(rel.name) + ";\nCOMMIT;";
+           " TO " + c + ";\nDROP TRIGGER " + fn + " ON " + quote_rel(rel.name) +
+           ";\nCOMMIT;\nDROP FUNCTION " + fn + "();\n-- drop " + quote_ident(column + "_old") +
+           " once nothing reads it" +
+           (in_primary_key(rel, column)
+                ? "\n-- it is in the primary key: first CREATE UNIQUE INDEX CONCURRENTLY on " + n +
+                      ", then swap the key with ADD CONSTRAINT ... PRIMARY KEY USING INDEX "
+                      "in the same short transaction"
+                : "");
 }
 
 void alter_column_type(RuleContext &ctx, TrackedRelation &rel, const AlterTableCmd &cmd) {

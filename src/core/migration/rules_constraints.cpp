@@ -204,7 +204,18 @@ void drop_constraint(RuleContext &ctx, TrackedRelation &rel, const AlterTableCmd
                         " neither exists nor is added earlier in this migration.");
         return;
     }
-    if (k->kind == ConstraintKind::PrimaryKey && rel.existing()) {
+    bool swapped =
+        std::any_of(ctx.stmt.alter_cmds.begin(), ctx.stmt.alter_cmds.end(), [](const AlterTableCmd &c) {
+            return c.kind == AlterTableCmdKind::AddConstraint &&
+                   c.constraint.kind == ConstraintKind::PrimaryKey && !c.constraint.using_index.empty();
+        });
+    if (k->kind == ConstraintKind::PrimaryKey && rel.existing() && swapped) {
+        // The recommended swap: one ALTER TABLE, new key from an index built CONCURRENTLY beforehand.
+        ctx.add(rel.display(), "change_primary_key", Severity::Info,
+                "The primary key of " + rel.display() +
+                    " is swapped atomically to a prebuilt unique index: a brief "
+                    "ACCESS EXCLUSIVE. Foreign keys that referenced the old key must be re-created.");
+    } else if (k->kind == ConstraintKind::PrimaryKey && rel.existing()) {
         std::string t = alter(rel);
         std::string n = quote_ident(rel.name.name + "_new_pkey");
         ctx.add(

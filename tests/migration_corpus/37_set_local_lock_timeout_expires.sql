@@ -1,0 +1,12 @@
+-- expect: missing_lock_timeout
+-- setup:
+-- CREATE TABLE settings (id bigint PRIMARY KEY, key text NOT NULL, value text);
+-- INSERT INTO settings SELECT g, 'k' || g, 'v' FROM generate_series(1, 250) g;
+-- ANALYZE settings;
+-- end setup
+BEGIN;
+SET LOCAL lock_timeout = '2s';
+ALTER TABLE settings ADD COLUMN description text;
+COMMIT;
+-- SET LOCAL ended with the transaction
+ALTER TABLE settings ADD COLUMN owner text;
