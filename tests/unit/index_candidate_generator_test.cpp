@@ -404,3 +404,18 @@ TEST(CandidateGenerator, IgnoresUnknownRelationsAndRejectsBadInput) {
     EXPECT_THROW(generate_candidates(app_workload(), o), std::invalid_argument);
     EXPECT_TRUE(generate_candidates(Workload{}).empty());
 }
+
+TEST(CandidateGenerator, PerQueryBoundKeepsTrigramAndBrin) {
+    Workload w = app_workload();
+    auto u = use(kUsers, {"id", "name", "email", "created_at"});
+    u.order_by = {{"created_at", false}};
+    u.group_by = {"email"};
+    w.queries = {query(12, 100, {u})};
+    w.predicates = {pred(kUsers, 12, "name", PredicateOp::kLikeInfix, 0.01),
+                    pred(kUsers, 12, "id", PredicateOp::kEq, 1e-6)};
+    CandidateOptions o;
+    o.max_per_query = 2;
+    auto cs = generate_candidates(w, o);
+    EXPECT_LE(cs.size(), 2u);
+    EXPECT_NE(find(cs, "public.users USING gin (name gin_trgm_ops)"), nullptr) << dump(cs);
+}

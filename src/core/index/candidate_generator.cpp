@@ -287,25 +287,7 @@ void generate_for(const Context &ctx, const QueryProfile &q, const RelationStats
         }
     };
 
-    std::vector<IndexKey> eq_keys;
-    for (const auto &t : eq) eq_keys.push_back(t.key);
-    if (skew) {
-        std::vector<IndexKey> rest;
-        for (const auto &t : eq) {
-            if (&t != skew) rest.push_back(t.key);
-        }
-        std::string pred = quote_ident(skew->key.column) + " = " + skew->partial_literal;
-        btree_variants(rest, pred, skew->partial_frequency,
-                       ", partial for the rare value " + skew->partial_literal);
-    }
-    btree_variants(eq_keys, "", 1.0, "");
-
-    // Single-column candidates (the selector may find one shared column index beats several composites).
-    for (const auto &t : eq)
-        emit(make_def(rel, IndexMethod::kBtree, {t.key}, max_keys), 1.0, "single column");
-    for (const auto &t : range)
-        emit(make_def(rel, IndexMethod::kBtree, {t.key}, max_keys), 1.0, "single column");
-
+    // Orthogonal access methods first, so the per-query bound never cuts them in favour of btree variants.
     for (const auto &t : infix) {
         emit(make_def(rel, IndexMethod::kGin, {t.key}, max_keys), 1.0,
              "trigram index for LIKE/ILIKE '%...%'");
@@ -324,6 +306,25 @@ void generate_for(const Context &ctx, const QueryProfile &q, const RelationStats
             }
         }
     }
+
+    std::vector<IndexKey> eq_keys;
+    for (const auto &t : eq) eq_keys.push_back(t.key);
+    if (skew) {
+        std::vector<IndexKey> rest;
+        for (const auto &t : eq) {
+            if (&t != skew) rest.push_back(t.key);
+        }
+        std::string pred = quote_ident(skew->key.column) + " = " + skew->partial_literal;
+        btree_variants(rest, pred, skew->partial_frequency,
+                       ", partial for the rare value " + skew->partial_literal);
+    }
+    btree_variants(eq_keys, "", 1.0, "");
+
+    // Single-column candidates (the selector may find one shared column index beats several composites).
+    for (const auto &t : eq)
+        emit(make_def(rel, IndexMethod::kBtree, {t.key}, max_keys), 1.0, "single column");
+    for (const auto &t : range)
+        emit(make_def(rel, IndexMethod::kBtree, {t.key}, max_keys), 1.0, "single column");
 
     auto &items = local.items();
     if (items.size() > ctx.o.max_per_query) items.resize(ctx.o.max_per_query);
