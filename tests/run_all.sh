@@ -17,7 +17,8 @@ if [[ $# -gt 0 ]]; then stages=("$@"); else stages=("${all_stages[@]}"); fi
 for s in "${stages[@]}"; do
   [[ " ${all_stages[*]} " == *" $s "* ]] || { echo "unknown stage '$s' (stages: ${all_stages[*]})" >&2; exit 2; }
 done
-make=${MAKE:-make}
+# --no-print-directory: under `make test` the sub-makes would add "Entering directory" lines to their output.
+make=("${MAKE:-make}" --no-print-directory)
 jobs=$(nproc 2>/dev/null || echo 2)
 sandbox_ok=
 [[ -x ${RD_PGBIN:-$repo/tmp/pg/usr/lib/postgresql/15/bin}/postgres ]] && sandbox_ok=1
@@ -78,11 +79,11 @@ for stage in "${stages[@]}"; do
   build)
     flags=(-j"$jobs" RD_WERROR=-Werror)
     [[ ${RD_INCREMENTAL:-0} == 1 ]] || flags=(-B "${flags[@]}")
-    quiet_stage build "$make" "${flags[@]}" || rc=$?
+    quiet_stage build "${make[@]}" "${flags[@]}" || rc=$?
     st_pass[build]=$((rc == 0)) st_fail[build]=$((rc != 0))
     ;;
   unit)
-    quiet_stage unit "$make" unit || rc=$?
+    quiet_stage unit "${make[@]}" unit || rc=$?
     line=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$logdir/unit.log" | tail -n1 || true)
     if [[ -n $line ]]; then
       read -r _ _ _ nf _ _ _ _ nt <<<"$line"
@@ -94,13 +95,20 @@ for stage in "${stages[@]}"; do
     grep -E '^[0-9]+% tests passed|\*\*\*Failed|\(Failed\)' "$logdir/unit.log" || true
     ;;
   sandbox)
-    quiet_stage sandbox "$make" sandbox || rc=$?
+    quiet_stage sandbox "${make[@]}" sandbox || rc=$?
     st_pass[sandbox]=$((rc == 0)) st_fail[sandbox]=$((rc != 0))
     sandbox_ok=
     if [[ $rc -eq 0 ]]; then
-      RD_PGBIN=$(tail -n1 "$logdir/sandbox.log")
+      # sandbox_install.sh prints the bin dir (its last line; search in case make adds lines after it).
+      while IFS= read -r line; do
+        if [[ $line == /* && -x $line/postgres ]]; then RD_PGBIN=$line; fi
+      done <"$logdir/sandbox.log"
       export RD_PGBIN
-      [[ -x $RD_PGBIN/postgres ]] && sandbox_ok=1
+      if [[ -x ${RD_PGBIN:-}/postgres ]]; then
+        sandbox_ok=1
+      else
+        st_pass[sandbox]=0 st_fail[sandbox]=1 st_note[sandbox]="no bin dir in the output of make sandbox"
+      fi
     fi
     ;;
   regress | pgtap | scenarios)
