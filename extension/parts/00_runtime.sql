@@ -122,6 +122,10 @@ DECLARE
     action_id ALIAS FOR id;
     new_status ALIAS FOR status;
 BEGIN
+    IF new_status IS NULL OR new_status NOT IN ('proposed', 'applied', 'verified', 'reverted', 'failed') THEN
+        RAISE EXCEPTION 'invalid action status "%"', new_status USING ERRCODE = 'invalid_parameter_value',
+              HINT = 'Use proposed, applied, verified, reverted or failed.';
+    END IF;
     UPDATE rubberduck.actions a
        SET status = new_status,
            metric_after = coalesce(update_action.metric_after, a.metric_after),
