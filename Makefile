@@ -25,7 +25,7 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
-	cat $^ > $@
+	cat /dev/null $^ > $@
 
 # Dependency files live in .deps/ (not beside the sources, where formatters and globs would trip over them).
 %.o: %.cpp
