@@ -1,6 +1,8 @@
 -- query_optimizer: statement statistics, normalised text, privacy, slow / N+1 / regressed flags, predicates,
 -- exemplars. Every number printed is exact or a boolean (no timings).
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS rubberduck_agents;
+RESET client_min_messages;
 SELECT rubberduck.reset('queries');
 SET rubberduck.sample_rate = 1;
 
