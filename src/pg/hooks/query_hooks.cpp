@@ -140,6 +140,37 @@ int normalize_query(const char *query, int query_loc, int query_len, const Jumbl
     return w;
 }
 
+// Texts of constant-free statements parsed but not executed yet (a few, backend-local): such a statement's
+// entry is created at its first execution, not at parse time, so statements that are parsed but never run
+// (a view's query inside CREATE VIEW, ...) leave no zero-call entries. Statements with constants get their
+// entry at parse time, where the jumble's constant locations are known (as pg_stat_statements does).
+constexpr int kStashSlots = 4;
+struct StashedText {
+    uint64 queryid;
+    int len;
+    char text[kQueryTextLen];
+};
+StashedText *stash = nullptr;  // kStashSlots entries in TopMemoryContext
+int stash_next = 0;
+
+void stash_text(uint64 queryid, const char *text, int len) {
+    if (!stash)
+        stash = static_cast<StashedText *>(MemoryContextAllocZero(TopMemoryContext, sizeof(StashedText) * kStashSlots));
+    StashedText &s = stash[stash_next];
+    stash_next = (stash_next + 1) % kStashSlots;
+    s.queryid = queryid;
+    s.len = std::min(len, kQueryTextLen - 1);
+    std::memcpy(s.text, text, s.len);
+    s.text[s.len] = '\0';
+}
+
+const StashedText *stashed(uint64 queryid) {
+    if (!stash) return nullptr;
+    for (int i = 0; i < kStashSlots; ++i)
+        if (stash[i].queryid == queryid) return &stash[i];
+    return nullptr;
+}
+
 void post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate) {
     if (prev_post_parse_analyze) prev_post_parse_analyze(pstate, query, jstate);
     if (query->queryId == UINT64CONST(0) || query->utilityStmt != nullptr || !pstate->p_sourcetext) return;
@@ -148,12 +179,19 @@ void post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate) {
     QueryStatsShared *qs = query_stats_shared();
     LWLockAcquire(qs->stats_lock, LW_SHARED);
     auto *e = static_cast<QueryEntry *>(hash_search(query_stats_hash(), &key, HASH_FIND, nullptr));
-    bool need = !e || e->text_pending;
+    bool exists = e != nullptr, pending = e && e->text_pending;
     LWLockRelease(qs->stats_lock);
-    if (!need) return;
+    if (exists && !pending) return;
     int loc = query->stmt_location, len = query->stmt_len;
     const char *text = CleanQuerytext(pstate->p_sourcetext, &loc, &len);
-    (void)text;
+    bool constants = jstate && jstate->clocations_count > 0;
+    if (!constants) {
+        if (exists)
+            query_entry_set_text(key, text, len);
+        else
+            stash_text(query->queryId, text, len);
+        return;
+    }
     char *buf = static_cast<char *>(palloc(kQueryTextLen));
     int n = normalize_query(pstate->p_sourcetext, loc, len, jstate, buf, kQueryTextLen);
     query_entry_find_or_create(key, buf, n, true);
@@ -800,7 +838,11 @@ void record_execution(QueryDesc *qd) {
         // Never parsed in this form since the entry went away (a cached plan, or evicted): count it with
         // the text pending; the next parse analysis fills it in. Never store raw text (constants).
         LWLockRelease(qs->stats_lock);
-        query_entry_find_or_create(key, nullptr, 0, false);
+        const StashedText *st = stashed(queryid);
+        if (st)
+            query_entry_find_or_create(key, st->text, st->len, true);
+        else
+            query_entry_find_or_create(key, nullptr, 0, false);
         LWLockAcquire(qs->stats_lock, LW_SHARED);
         e = static_cast<QueryEntry *>(hash_search(query_stats_hash(), &key, HASH_FIND, nullptr));
     }
