@@ -34,7 +34,7 @@ $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
 
 -include $(wildcard .deps/*.d)
 
-.PHONY: deps unit sandbox test demo format lint
+.PHONY: deps unit sandbox test demo demo-stop format
 deps:
 	scripts/install_deps.sh
 
@@ -55,6 +55,9 @@ demo:
 	$(MAKE) all
 	$(MAKE) install
 	scripts/demo.sh
+
+demo-stop:
+	@if [ -f tmp/demo/data/postmaster.pid ]; then runuser -u postgres -- $$(pg_config --bindir)/pg_ctl -D tmp/demo/data -m fast stop 2>/dev/null || $$(pg_config --bindir)/pg_ctl -D tmp/demo/data -m fast stop; fi
 
 format:
 	find src tests/unit -name '*.cpp' -o -name '*.hpp' -o -name '*.h' | xargs clang-format -i
