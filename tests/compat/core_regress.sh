@@ -59,6 +59,7 @@ ensure_deb_src() {
   fi
   say "adding a deb-src entry for the Debian main suite (/etc/apt/sources.list.d/rubberduck-deb-src.sources)"
   local codename
+  # shellcheck disable=SC1091
   codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
   cat >/etc/apt/sources.list.d/rubberduck-deb-src.sources <<EOF
 Types: deb-src

@@ -1,5 +1,5 @@
-// rubberduck.rewrite_hints(query text) -> TABLE(rule, message, suggested_sql): rewrite hints for one statement,
-// from its parse and analysis trees (src/pg/query/rewrite_shape.cpp) and the core rules
+// rubberduck.rewrite_hints(query text) -> TABLE(rule, message, suggested_sql): rewrite hints for one
+// statement, from its parse and analysis trees (src/pg/query/rewrite_shape.cpp) and the core rules
 // (src/core/query/rewrite_rules.h). The statement is parsed and analysed, never planned or executed.
 #include <vector>
 
@@ -19,7 +19,9 @@ namespace {
 
 // The hints live in a C++ vector owned by the call's memory context (R17): deleted when the context goes,
 // also when building the rows raises an ERROR.
-void delete_hints(void *arg) { delete static_cast<std::vector<cq::RewriteHint> *>(arg); }
+void delete_hints(void *arg) {
+    delete static_cast<std::vector<cq::RewriteHint> *>(arg);
+}
 
 }  // namespace
 

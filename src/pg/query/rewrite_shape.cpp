@@ -1,11 +1,11 @@
 // Parse tree -> core QueryShape for the rewrite rules (see rewrite_shape.hpp).
 //
-// PG regime (gather_*): raw_parser, parse analysis, then a walk over the analysed Query. Expressions are printed
-// with ruleutils' deparse_expression in a namespace built from each level's range table (the same machinery
-// EXPLAIN VERBOSE uses), with join alias Vars flattened first; table names are quoted and schema-qualified when
-// not visible on the search_path. Every fact is copied into palloc'd POD ShapeFacts. No C++ object lives in
-// these frames (R9).
-// C++ regime (shapes_from_input/hints_from_input): facts -> core::query::QueryShape -> core rules.
+// PG regime (gather_*): raw_parser, parse analysis, then a walk over the analysed Query. Expressions are
+// printed with ruleutils' deparse_expression in a namespace built from each level's range table (the same
+// machinery EXPLAIN VERBOSE uses), with join alias Vars flattened first; table names are quoted and
+// schema-qualified when not visible on the search_path. Every fact is copied into palloc'd POD ShapeFacts. No
+// C++ object lives in these frames (R9). C++ regime (shapes_from_input/hints_from_input): facts ->
+// core::query::QueryShape -> core rules.
 #include <string>
 #include <vector>
 
@@ -56,13 +56,16 @@ WalkerFn walker_cast(F f) {
     return reinterpret_cast<WalkerFn>(reinterpret_cast<void (*)(void)>(f));
 }
 
-const char *dup(const char *s) { return pstrdup(s ? s : ""); }
+const char *dup(const char *s) {
+    return pstrdup(s ? s : "");
+}
 
 ShapeFact *add_fact(RewriteInput *in, ShapeFactKind kind) {
     if (in->count == in->capacity) {
         in->capacity = in->capacity ? in->capacity * 2 : 16;
-        in->facts = in->facts ? static_cast<ShapeFact *>(repalloc(in->facts, sizeof(ShapeFact) * in->capacity))
-                              : static_cast<ShapeFact *>(palloc(sizeof(ShapeFact) * in->capacity));
+        in->facts = in->facts
+                        ? static_cast<ShapeFact *>(repalloc(in->facts, sizeof(ShapeFact) * in->capacity))
+                        : static_cast<ShapeFact *>(palloc(sizeof(ShapeFact) * in->capacity));
     }
     ShapeFact *f = &in->facts[in->count++];
     std::memset(f, 0, sizeof *f);
@@ -75,10 +78,10 @@ ShapeFact *add_fact(RewriteInput *in, ShapeFactKind kind) {
 // (this level first, then the enclosing levels).
 struct Level {
     Query *q;
-    List *names;       // char *, parallel to q->rtable (NULL for entries without a name)
-    List *all_names;   // names used by this level and every enclosing one
-    List *ctx;         // deparse namespace stack
-    bool prefix;       // qualify column references
+    List *names;      // char *, parallel to q->rtable (NULL for entries without a name)
+    List *all_names;  // names used by this level and every enclosing one
+    List *ctx;        // deparse namespace stack
+    bool prefix;      // qualify column references
 };
 
 bool name_in(List *names, const char *name) {
@@ -178,7 +181,9 @@ Var *base_column(const Level *lv, Node *n) {
     return rte->rtekind == RTE_RELATION ? v : nullptr;
 }
 
-Oid var_relid(const Level *lv, Var *v) { return rt_fetch(v->varno, lv->q->rtable)->relid; }
+Oid var_relid(const Level *lv, Var *v) {
+    return rt_fetch(v->varno, lv->q->rtable)->relid;
+}
 
 const char *column_name(const Level *lv, Var *v) {
     char *att = get_attname(var_relid(lv, v), v->varattno, true);
@@ -191,10 +196,17 @@ bool const_int(Node *n, int64 *out) {
     Const *c = reinterpret_cast<Const *>(n);
     if (c->constisnull) return false;
     switch (c->consttype) {
-        case INT2OID: *out = DatumGetInt16(c->constvalue); return true;
-        case INT4OID: *out = DatumGetInt32(c->constvalue); return true;
-        case INT8OID: *out = DatumGetInt64(c->constvalue); return true;
-        default: return false;
+        case INT2OID:
+            *out = DatumGetInt16(c->constvalue);
+            return true;
+        case INT4OID:
+            *out = DatumGetInt32(c->constvalue);
+            return true;
+        case INT8OID:
+            *out = DatumGetInt64(c->constvalue);
+            return true;
+        default:
+            return false;
     }
 }
 
@@ -276,11 +288,20 @@ const char *from_item(const Level *lv, Node *n) {
         if (IsA(j->rarg, JoinExpr)) r = psprintf("(%s)", r);
         const char *kind;
         switch (j->jointype) {
-            case JOIN_INNER: kind = "JOIN"; break;
-            case JOIN_LEFT: kind = "LEFT JOIN"; break;
-            case JOIN_RIGHT: kind = "RIGHT JOIN"; break;
-            case JOIN_FULL: kind = "FULL JOIN"; break;
-            default: return nullptr;
+            case JOIN_INNER:
+                kind = "JOIN";
+                break;
+            case JOIN_LEFT:
+                kind = "LEFT JOIN";
+                break;
+            case JOIN_RIGHT:
+                kind = "RIGHT JOIN";
+                break;
+            case JOIN_FULL:
+                kind = "FULL JOIN";
+                break;
+            default:
+                return nullptr;
         }
         if (j->isNatural) return psprintf("%s NATURAL %s %s", l, kind, r);
         if (j->usingClause != NIL) {
@@ -299,8 +320,8 @@ const char *from_item(const Level *lv, Node *n) {
     return nullptr;
 }
 
-// deparse_expression parenthesises every operator expression; a WHERE clause or a predicate that the rules wrap
-// in parentheses of their own reads better without the outermost pair. Quote-aware.
+// deparse_expression parenthesises every operator expression; a WHERE clause or a predicate that the rules
+// wrap in parentheses of their own reads better without the outermost pair. Quote-aware.
 char *strip_outer_parens(char *s) {
     size_t len = strlen(s);
     if (len < 2 || s[0] != '(' || s[len - 1] != ')') return s;
@@ -324,7 +345,9 @@ char *strip_outer_parens(char *s) {
     return s + 1;
 }
 
-char *deparse_bare(const Level *lv, Node *n, bool prefix) { return strip_outer_parens(deparse(lv, n, prefix)); }
+char *deparse_bare(const Level *lv, Node *n, bool prefix) {
+    return strip_outer_parens(deparse(lv, n, prefix));
+}
 
 const char *where_clause(const Level *lv) {
     if (!lv->q->jointree || !lv->q->jointree->quals) return "";
@@ -383,7 +406,8 @@ void note_not_in(Walk *w, SubLink *sl) {
     f->n[0] = 1;  // nullable unless proven otherwise
     Query *sub = reinterpret_cast<Query *>(sl->subselect);
     Node *outer = nullptr;
-    if (sl->testexpr && IsA(sl->testexpr, OpExpr) && list_length(reinterpret_cast<OpExpr *>(sl->testexpr)->args) == 2) {
+    if (sl->testexpr && IsA(sl->testexpr, OpExpr) &&
+        list_length(reinterpret_cast<OpExpr *>(sl->testexpr)->args) == 2) {
         OpExpr *op = reinterpret_cast<OpExpr *>(sl->testexpr);
         Node *a = static_cast<Node *>(linitial(op->args)), *b = static_cast<Node *>(lsecond(op->args));
         if (IsA(strip_implicit(b), Param)) outer = a;
@@ -400,7 +424,9 @@ void note_not_in(Walk *w, SubLink *sl) {
                 f->s[0] = deparse(lv, flat(lv, outer), true);
                 f->s[1] = from;
                 f->s[2] = deparse(&sl_lv, flat(&sl_lv, reinterpret_cast<Node *>(tle->expr)), true);
-                f->s[3] = sub->jointree->quals ? deparse_bare(&sl_lv, flat(&sl_lv, sub->jointree->quals), true) : "";
+                f->s[3] = sub->jointree->quals
+                              ? deparse_bare(&sl_lv, flat(&sl_lv, sub->jointree->quals), true)
+                              : "";
             }
         } else if (col) {
             f->s[2] = deparse(&sl_lv, reinterpret_cast<Node *>(col), true);
@@ -428,7 +454,8 @@ void note_count(Walk *w, OpExpr *op) {
         Query *sub = reinterpret_cast<Query *>(reinterpret_cast<SubLink *>(a)->subselect);
         TargetEntry *tle = first_output(sub);
         if (!tle || sub->setOperations || sub->groupClause != NIL || sub->groupingSets || sub->havingQual ||
-            sub->limitCount || sub->limitOffset || !is_count(strip_implicit(reinterpret_cast<Node *>(tle->expr))))
+            sub->limitCount || sub->limitOffset ||
+            !is_count(strip_implicit(reinterpret_cast<Node *>(tle->expr))))
             return;
         Level sl_lv;
         make_level(&sl_lv, sub, lv);
@@ -566,7 +593,8 @@ bool where_walker(Node *node, Walk *w) {
             else if (is_comparison(name))
                 note_comparison(w, op, name);
         }
-    } else if (w->where_rules && IsA(node, BoolExpr) && reinterpret_cast<BoolExpr *>(node)->boolop == NOT_EXPR) {
+    } else if (w->where_rules && IsA(node, BoolExpr) &&
+               reinterpret_cast<BoolExpr *>(node)->boolop == NOT_EXPR) {
         Node *arg = static_cast<Node *>(linitial(reinterpret_cast<BoolExpr *>(node)->args));
         if (arg && IsA(arg, SubLink) && reinterpret_cast<SubLink *>(arg)->subLinkType == ANY_SUBLINK)
             note_not_in(w, reinterpret_cast<SubLink *>(arg));
@@ -600,7 +628,8 @@ void note_or_groups(RewriteInput *in, const Level *lv, Node *quals) {
         ListCell *d;
         foreach (d, args)
             if (level_vars(static_cast<Node *>(lfirst(d))) == NIL) every_disjunct_has_column = false;
-        if (!every_disjunct_has_column) continue;  // `$1 IS NULL OR col = $1` is an optional filter, not this rule
+        if (!every_disjunct_has_column)
+            continue;  // `$1 IS NULL OR col = $1` is an optional filter, not this rule
         ++group;
         foreach (d, args) {
             Node *disj = static_cast<Node *>(lfirst(d));
@@ -651,9 +680,7 @@ bool correlated_walker(Node *node, CorrWalk *w) {
             }
             f->s[0] = text;
             const char *rn = w->tle->resname;
-            f->s[1] = (w->top == node && rn && strcmp(quote_identifier(rn), rn) == 0)
-                          ? dup(rn)
-                          : "";
+            f->s[1] = (w->top == node && rn && strcmp(quote_identifier(rn), rn) == 0) ? dup(rn) : "";
         }
         // its testexpr may hold more sublinks; its query is another level
     }
@@ -669,7 +696,8 @@ void note_stars(RewriteInput *in, const Level *lv, SelectStmt *raw) {
         if (!rt->val || !IsA(rt->val, ColumnRef)) continue;
         List *fields = reinterpret_cast<ColumnRef *>(rt->val)->fields;
         if (!IsA(llast(fields), A_Star)) continue;
-        const char *qual = list_length(fields) >= 2 ? strVal(list_nth(fields, list_length(fields) - 2)) : nullptr;
+        const char *qual =
+            list_length(fields) >= 2 ? strVal(list_nth(fields, list_length(fields) - 2)) : nullptr;
         ListCell *r;
         foreach (r, lv->q->rtable) {
             RangeTblEntry *rte = static_cast<RangeTblEntry *>(lfirst(r));
@@ -708,7 +736,8 @@ const char *select_list(const Level *lv, SelectStmt *raw) {
         if (t->resname) {
             const char *q = quote_identifier(t->resname);
             size_t el = strlen(e), ql = strlen(q);
-            bool same = strcmp(e, q) == 0 || (el > ql && e[el - ql - 1] == '.' && strcmp(e + el - ql, q) == 0);
+            bool same =
+                strcmp(e, q) == 0 || (el > ql && e[el - ql - 1] == '.' && strcmp(e + el - ql, q) == 0);
             if (!same) appendStringInfo(&buf, " AS %s", q);
         }
     }
@@ -826,10 +855,9 @@ RewriteInput *gather_rewrite_input(const char *query_text, const char *search_pa
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("query text is empty"),
                         errhint("Pass one SQL statement, e.g. rubberduck.rewrite_hints('SELECT ...').")));
     if (list_length(stmts) > 1)
-        ereport(ERROR,
-                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                 errmsg("query text holds %d statements; rewrite_hints takes one", list_length(stmts)),
-                 errhint("Call rubberduck.rewrite_hints once per statement.")));
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("query text holds %d statements; rewrite_hints takes one", list_length(stmts)),
+                        errhint("Call rubberduck.rewrite_hints once per statement.")));
     RawStmt *raw = static_cast<RawStmt *>(linitial(stmts));
     if (IsA(raw->stmt, ExplainStmt)) {  // look through EXPLAIN [ANALYZE] <query>: it is never run here
         RawStmt *inner = makeNode(RawStmt);
@@ -849,8 +877,8 @@ RewriteInput *gather_rewrite_input(const char *query_text, const char *search_pa
     int nest = -1;
     if (search_path) {
         nest = NewGUCNestLevel();
-        (void) set_config_option("search_path", search_path, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true,
-                                 0, false);
+        (void)set_config_option("search_path", search_path, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true,
+                                0, false);
     }
     Query *q;
     int nparams = 0;
@@ -871,8 +899,8 @@ RewriteInput *gather_rewrite_input(const char *query_text, const char *search_pa
 namespace {
 
 // The PG step for C++ callers, inside an internal subtransaction (plpgsql's exception-block pattern), so an
-// ERROR becomes a message and every lock, buffer pin and relcache reference of the failed analysis is released.
-// No C++ object is alive in this frame.
+// ERROR becomes a message and every lock, buffer pin and relcache reference of the failed analysis is
+// released. No C++ object is alive in this frame.
 RewriteInput *gather_catching(const char *query_text, const char *search_path, char **error) {
     MemoryContext oldcxt = CurrentMemoryContext;
     ResourceOwner oldowner = CurrentResourceOwner;
@@ -928,8 +956,11 @@ std::vector<cq::QueryShape> shapes_from_input(const RewriteInput &input) {
         if (shapes.empty()) continue;  // facts always follow a Statement
         cq::QueryShape &s = shapes.back();
         switch (f.kind) {
-            case ShapeFactKind::Statement: break;
-            case ShapeFactKind::OrderKey: s.order_by.push_back({f.s[0], f.n[0] != 0}); break;
+            case ShapeFactKind::Statement:
+                break;
+            case ShapeFactKind::OrderKey:
+                s.order_by.push_back({f.s[0], f.n[0] != 0});
+                break;
             case ShapeFactKind::NotIn: {
                 cq::NotInSubquery n;
                 n.outer_expression = f.s[0];
@@ -972,9 +1003,15 @@ std::vector<cq::QueryShape> shapes_from_input(const RewriteInput &input) {
                 }
                 s.or_groups.back().disjuncts.push_back({f.s[0], f.s[1]});
                 break;
-            case ShapeFactKind::SelectStar: s.select_stars.push_back({f.s[0], static_cast<int>(f.n[0])}); break;
-            case ShapeFactKind::Correlated: s.correlated_select_subqueries.push_back({f.s[0], f.s[1]}); break;
-            case ShapeFactKind::CountCompare: s.count_comparisons.push_back({f.s[0], f.s[1], f.n[0]}); break;
+            case ShapeFactKind::SelectStar:
+                s.select_stars.push_back({f.s[0], static_cast<int>(f.n[0])});
+                break;
+            case ShapeFactKind::Correlated:
+                s.correlated_select_subqueries.push_back({f.s[0], f.s[1]});
+                break;
+            case ShapeFactKind::CountCompare:
+                s.count_comparisons.push_back({f.s[0], f.s[1], f.n[0]});
+                break;
             case ShapeFactKind::TypeCompare: {
                 cq::TypeComparison t;
                 t.column = f.s[0];
