@@ -11,6 +11,10 @@
 #   candidate  shared_preload_libraries = 'pg_stat_statements,rubberduck_agents', compute_query_id = regress,
 #              every agent and skill on, rubberduck.naptime = 200ms, track = all, sample_rate = 1,
 #              max_worker_processes = 8 (the default) + 5 for our launcher and agents
+# Both runs CREATE the extension in the test database (pg_regress --load-extension=rubberduck_agents): the agents
+# only run their skills where the extension exists, and with its catalog objects present in both runs the one
+# difference left is the preload — our hooks collecting in every backend and the agents working on the database
+# the suite is running in. (Without the preload the baseline's CREATE EXTENSION just creates the objects.)
 # and compares the two runs' results/*.out test by test (not expected/: the packaged test sources may be a minor
 # release older than the server, so a few tests can differ from expected/ in both runs alike). A test passes when
 # its output is byte-identical in both runs; any crash (a process terminated by a signal, PANIC, TRAP) in either
@@ -171,7 +175,8 @@ run_suite() { # name
   local name=$1 rc=0 t0
   t0=$(date +%s)
   local args=(--temp-instance="$work/$name/tmp_check" --bindir="$pgbin" --inputdir="$src/src/test/regress"
-    --outputdir="$work/$name" --dlpath="$mods" --temp-config="$work/$name.conf" --max-concurrent-tests=20)
+    --outputdir="$work/$name" --dlpath="$mods" --temp-config="$work/$name.conf" --max-concurrent-tests=20
+    --load-extension=rubberduck_agents)
   if [[ ${#tests[@]} -gt 0 ]]; then args+=("${tests[@]}"); else args+=(--schedule="$src/src/test/regress/parallel_schedule"); fi
   (cd "$work/$name" && LC_ALL=C as_pg "$pg_regress" "${args[@]}") >"$logdir/compat-$name.log" 2>&1 || rc=$?
   if [[ -f $work/$name/log/postmaster.log ]]; then cp "$work/$name/log/postmaster.log" "$logdir/compat-$name-postmaster.log"; fi
