@@ -167,23 +167,52 @@ rubberduck.sample_rate = 1
 max_worker_processes = 13
 EOF
 mkdir -p "$work/base" "$work/cand"
+# The suite's inputs plus one probe that the candidate runs after the schedule (not compared with the baseline):
+# proof that the agents really cycled and ran every enabled skill while the suite was running.
+cp -a "$src/src/test/regress" "$work/inputs"
+cat >"$work/inputs/sql/rubberduck_probe.sql" <<'EOF'
+-- rubberduck_probe (tests/compat/core_regress.sh): after the core suite, in the candidate instance.
+-- (waits up to 60 s for a first cycle, for short RD_COMPAT_TESTS runs)
+DO $$ BEGIN FOR i IN 1..300 LOOP EXIT WHEN (SELECT count(*) FROM rubberduck.agents WHERE cycles > 0) = 4; PERFORM pg_sleep(0.2); END LOOP; END $$;
+SELECT count(*) = 4 AS every_agent_cycled FROM rubberduck.agents WHERE cycles > 0;
+SELECT bool_and(runs > 0) AS every_enabled_skill_ran FROM rubberduck.skills WHERE enabled;
+EOF
+cat >"$work/inputs/expected/rubberduck_probe.out" <<'EOF'
+-- rubberduck_probe (tests/compat/core_regress.sh): after the core suite, in the candidate instance.
+-- (waits up to 60 s for a first cycle, for short RD_COMPAT_TESTS runs)
+DO $$ BEGIN FOR i IN 1..300 LOOP EXIT WHEN (SELECT count(*) FROM rubberduck.agents WHERE cycles > 0) = 4; PERFORM pg_sleep(0.2); END LOOP; END $$;
+SELECT count(*) = 4 AS every_agent_cycled FROM rubberduck.agents WHERE cycles > 0;
+ every_agent_cycled 
+--------------------
+ t
+(1 row)
+
+SELECT bool_and(runs > 0) AS every_enabled_skill_ran FROM rubberduck.skills WHERE enabled;
+ every_enabled_skill_ran 
+-------------------------
+ t
+(1 row)
+
+EOF
 if [[ $(id -u) -eq 0 ]]; then chown -R "${RD_OS_USER:-postgres}:" "$work"; fi
 
 tests=()
 if [[ -n ${RD_COMPAT_TESTS:-} ]]; then read -r -a tests <<<"$RD_COMPAT_TESTS"; fi
-run_suite() { # name
+run_suite() { # name [extra test...]
   local name=$1 rc=0 t0
+  shift
   t0=$(date +%s)
-  local args=(--temp-instance="$work/$name/tmp_check" --bindir="$pgbin" --inputdir="$src/src/test/regress"
+  local args=(--temp-instance="$work/$name/tmp_check" --bindir="$pgbin" --inputdir="$work/inputs"
     --outputdir="$work/$name" --dlpath="$mods" --temp-config="$work/$name.conf" --max-concurrent-tests=20
     --load-extension=rubberduck_agents)
-  if [[ ${#tests[@]} -gt 0 ]]; then args+=("${tests[@]}"); else args+=(--schedule="$src/src/test/regress/parallel_schedule"); fi
+  if [[ ${#tests[@]} -gt 0 ]]; then args+=("${tests[@]}"); else args+=(--schedule="$work/inputs/parallel_schedule"); fi
+  args+=("$@")
   (cd "$work/$name" && LC_ALL=C as_pg "$pg_regress" "${args[@]}") >"$logdir/compat-$name.log" 2>&1 || rc=$?
   if [[ -f $work/$name/log/postmaster.log ]]; then cp "$work/$name/log/postmaster.log" "$logdir/compat-$name-postmaster.log"; fi
   say "$name run: pg_regress status $rc, $(grep -cE '\.\.\. (ok|FAILED|failed \(ignored\))' "$logdir/compat-$name.log" || true) tests, $(grep -cE '\.\.\. FAILED' "$logdir/compat-$name.log" || true) differ from expected/, $(($(date +%s) - t0)) s"
 }
 run_suite base
-run_suite cand
+run_suite cand rubberduck_probe
 
 # ---- 4. compare test by test -------------------------------------------------------------------------------
 crashes() { # postmaster log -> crash lines
@@ -202,6 +231,14 @@ for name in base cand; do
 done
 if [[ ${#tests[@]} -eq 0 ]]; then
   mapfile -t tests < <(sed -nE 's/^[[:space:]]*test:[[:space:]]*//p' "$src/src/test/regress/parallel_schedule" | tr -s ' \t' '\n' | sed '/^$/d')
+fi
+probe=$work/cand/results/rubberduck_probe.out
+if [[ -f $probe ]] && cmp -s "$probe" "$work/inputs/expected/rubberduck_probe.out"; then
+  say "probe: every agent cycled and every enabled skill ran during the candidate run"
+else
+  echo "not ok - the agents did not all work during the candidate run (rubberduck_probe):"
+  if [[ -f $probe ]]; then sed 's/^/#   /' "$probe"; else echo "#   no probe output"; fi
+  failed=$((failed + 1))
 fi
 : >"$logdir/compat.diffs"
 for t in "${tests[@]}"; do
