@@ -1,6 +1,6 @@
 -- rubberduck.analyze_migration(): PostgreSQL's raw parser + the live catalog + the migration rules.
-CREATE EXTENSION IF NOT EXISTS rubberduck_agents;
 SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS rubberduck_agents;
 SET rubberduck.migration_guard = off;   -- this file tests the analysis, migration_guard.sql the guard
 
 CREATE SCHEMA mig;

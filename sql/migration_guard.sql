@@ -1,7 +1,7 @@
 -- The migration guard (ProcessUtility hook): warn and enforce modes, migration_allow, lock_timeout for the
 -- statement, and the record of every guarded DDL (shared-memory ring, drained into rubberduck.ddl_log).
-CREATE EXTENSION IF NOT EXISTS rubberduck_agents;
 SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS rubberduck_agents;
 SET rubberduck.migration_guard = off;
 CREATE SCHEMA guard;
 SET search_path = guard, public;
