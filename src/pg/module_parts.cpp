@@ -1,9 +1,12 @@
 // Each feature area registers its shared memory, lasting state and hooks here (called from _PG_init when
 // preloaded).
+#include "pg/migration/executor.hpp"
 #include "pg/module.hpp"
 
 namespace rubberduck::pg {
 
-void register_extension_parts() {}
+void register_extension_parts() {
+    migration::register_migration_exec();
+}
 
 }  // namespace rubberduck::pg
