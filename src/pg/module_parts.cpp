@@ -1,11 +1,13 @@
 // Each feature area registers its shared memory, lasting state and hooks here (called from _PG_init when
 // preloaded).
 #include "pg/migration/executor.hpp"
+#include "pg/migration/register.hpp"
 #include "pg/module.hpp"
 
 namespace rubberduck::pg {
 
 void register_extension_parts() {
+    register_migration_analysis();
     migration::register_migration_exec();
 }
 

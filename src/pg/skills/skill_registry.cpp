@@ -2,9 +2,6 @@
 #include "pg/skills/skill.hpp"
 
 namespace rubberduck::pg {
-
-void run_migration_execution(CycleContext &ctx, core::runtime::Mode mode, SkillOutcome &outcome);
-
 namespace {
 
 // A skill whose real work is not built yet does nothing and says so in rubberduck.skills: it never pretends.
@@ -15,10 +12,12 @@ void run_not_built(CycleContext &, core::runtime::Mode, SkillOutcome &outcome) {
 
 }  // namespace
 
+void run_migration_safety(CycleContext &ctx, core::runtime::Mode mode, SkillOutcome &outcome);
+
 SkillRun skill_runner(int skill_index) {
     switch (skill_index) {
         case 5:  // migration_safety
-            return run_migration_execution;
+            return run_migration_safety;
         default:
             return run_not_built;
     }
