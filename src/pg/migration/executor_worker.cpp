@@ -201,6 +201,11 @@ bool claim(const char *version, Job *job) {
 // pg_cron's way of running one statement at top level (ExecuteSqlString): parse, analyse, plan, portal with
 // isTopLevel = true, inside a transaction started here but not a transaction block.
 void exec_toplevel(const char *sql) {
+    // Parse and plan trees must outlive the transaction: CREATE INDEX CONCURRENTLY commits and starts new
+    // transactions inside PortalRun (postgres.c keeps them in MessageContext for the same reason).
+    MemoryContext parse_context =
+        AllocSetContextCreate(worker_context, "rubberduck migration statement", ALLOCSET_DEFAULT_SIZES);
+    MemoryContext old = MemoryContextSwitchTo(parse_context);
     List *raw = pg_parse_query(sql);
     ListCell *lc;
     foreach (lc, raw) {
@@ -212,6 +217,7 @@ void exec_toplevel(const char *sql) {
             PushActiveSnapshot(GetTransactionSnapshot());
             snapshot_set = true;
         }
+        MemoryContextSwitchTo(parse_context);
         List *queries = pg_analyze_and_rewrite_fixedparams(parsetree, sql, nullptr, 0, nullptr);
         List *plans = pg_plan_queries(queries, sql, CURSOR_OPT_PARALLEL_OK, nullptr);
         if (snapshot_set) PopActiveSnapshot();
@@ -229,6 +235,8 @@ void exec_toplevel(const char *sql) {
         CommandCounterIncrement();
     }
     set_ps_display("idle");
+    MemoryContextSwitchTo(old);
+    MemoryContextDelete(parse_context);
 }
 
 char *invalid_indexes_snapshot() {
