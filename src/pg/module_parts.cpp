@@ -4,6 +4,10 @@
 
 namespace rubberduck::pg {
 
-void register_extension_parts() {}
+void register_indexing();  // src/pg/index/indexing_registration.cpp
+
+void register_extension_parts() {
+    register_indexing();
+}
 
 }  // namespace rubberduck::pg
