@@ -9,6 +9,7 @@
 #include "pg/functions/srf.hpp"
 #include "pg/guc/index_directives.hpp"
 #include "pg/index/hypo_index.hpp"
+#include "pg/index/whatif.hpp"
 #include "pg/module.hpp"
 
 extern "C" {
@@ -22,6 +23,14 @@ namespace ci = rubberduck::core::index;
 extern "C" {
 PG_FUNCTION_INFO_V1(rubberduck_hypothetical_explain);
 PG_FUNCTION_INFO_V1(rubberduck_index_health);
+PG_FUNCTION_INFO_V1(rubberduck_whatif_cost);
+PG_FUNCTION_INFO_V1(rubberduck_hypothetical_index_size);
+}
+
+// hypothetical_index_size(index_ddl text) -> bigint
+extern "C" Datum rubberduck_hypothetical_index_size(PG_FUNCTION_ARGS) {
+    char *ddl = text_to_cstring(PG_GETARG_TEXT_PP(0));
+    PG_RETURN_INT64(hypothetical_index_size(ddl));
 }
 
 // hypothetical_explain(query text, index_ddl text[]) -> SETOF text
@@ -325,4 +334,99 @@ extern "C" Datum rubberduck_index_health(PG_FUNCTION_ARGS) {
         put_row(srf, values, nulls);
     }
     return (Datum)0;
+}
+
+namespace {
+
+// text[] → palloc'd C strings (NULL elements stay nullptr); *count = -1 for a NULL array.
+const char **cstring_array(FunctionCallInfo fcinfo, int arg, int *count) {
+    *count = -1;
+    if (PG_ARGISNULL(arg)) return nullptr;
+    ArrayType *arr = PG_GETARG_ARRAYTYPE_P(arg);
+    Datum *elems;
+    bool *nulls;
+    deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, count);
+    auto **out = static_cast<const char **>(palloc0(sizeof(char *) * (*count > 0 ? *count : 1)));
+    for (int i = 0; i < *count; ++i) out[i] = nulls[i] ? nullptr : TextDatumGetCString(elems[i]);
+    return out;
+}
+
+}  // namespace
+
+// _whatif_cost(query text, relation regclass, keys text[], method text, include text[], predicate text,
+//              params text[], param_types regtype[], as_role regrole) -> float8
+// The advisor's C++ cost entry (whatif_cost) for one hypothetical index built from an IndexDef; NULL keys =
+// no index (the baseline). Administrators only: it plans as another role.
+extern "C" Datum rubberduck_whatif_cost(PG_FUNCTION_ARGS) {
+    require_admin("plan hypothetical costs as another role");
+    if (PG_ARGISNULL(0))
+        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("query must not be NULL")));
+    char *query = text_to_cstring(PG_GETARG_TEXT_PP(0));
+    Oid relid = PG_ARGISNULL(1) ? InvalidOid : PG_GETARG_OID(1);
+    int nkeys, ninclude, nparams;
+    const char **keys = cstring_array(fcinfo, 2, &nkeys);
+    const char *method = PG_ARGISNULL(3) ? "btree" : text_to_cstring(PG_GETARG_TEXT_PP(3));
+    const char **include = cstring_array(fcinfo, 4, &ninclude);
+    const char *predicate = PG_ARGISNULL(5) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(5));
+    const char **params = cstring_array(fcinfo, 6, &nparams);
+    Oid *types = nullptr;
+    int ntypes = -1;
+    if (!PG_ARGISNULL(7)) {
+        ArrayType *arr = PG_GETARG_ARRAYTYPE_P(7);
+        Datum *elems;
+        bool *nulls;
+        deconstruct_array(arr, REGTYPEOID, sizeof(Oid), true, TYPALIGN_INT, &elems, &nulls, &ntypes);
+        types = static_cast<Oid *>(palloc0(sizeof(Oid) * (ntypes > 0 ? ntypes : 1)));
+        for (int i = 0; i < ntypes; ++i) types[i] = nulls[i] ? InvalidOid : DatumGetObjectId(elems[i]);
+    }
+    if (ntypes >= 0 && nparams >= 0 && ntypes != nparams)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("params and param_types must have the same length")));
+    if (nparams >= 0 && ntypes < 0)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("params need param_types")));
+    Oid role = PG_ARGISNULL(8) ? InvalidOid : PG_GETARG_OID(8);
+    const char *schema = "";
+    const char *table = "";
+    if (nkeys > 0) {
+        if (!OidIsValid(relid))
+            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("keys need a relation")));
+        schema = get_namespace_name(get_rel_namespace(relid));
+        table = get_rel_name(relid);
+        if (!schema || !table)
+            ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation %u does not exist", relid)));
+    }
+
+    WhatifQuery q;
+    q.text = query;
+    q.nparams = ntypes > 0 ? ntypes : 0;
+    q.param_types = ntypes >= 0 ? types : nullptr;
+    q.param_values = nparams > 0 ? params : nullptr;
+    q.userid = role;
+    WhatifResult r = cpp_guard([&] {
+        std::vector<ci::IndexDef> config;
+        if (nkeys > 0) {
+            ci::IndexDef def;
+            def.relation_oid = relid;
+            def.schema = schema;
+            def.table = table;
+            def.method = ci::parse_index_method(method);
+            for (int i = 0; i < nkeys; ++i) {
+                if (keys[i] == nullptr) throw UserError("keys must not contain NULL");
+                ci::IndexKey k;
+                std::string key = keys[i];
+                if (key.find('(') != std::string::npos) k.expression = key; else k.column = key;
+                def.keys.push_back(k);
+            }
+            for (int i = 0; i < ninclude; ++i) {
+                if (include[i] == nullptr) throw UserError("include must not contain NULL");
+                def.include.push_back(include[i]);
+            }
+            def.predicate = predicate;
+            config.push_back(def);
+        }
+        return whatif_cost(q, config);
+    });
+    if (r.interrupted) CHECK_FOR_INTERRUPTS();
+    if (!r.ok) ereport(ERROR, (errcode(r.sqlstate), errmsg("what-if planning failed: %s", r.message)));
+    PG_RETURN_FLOAT8(r.total_cost);
 }

@@ -101,7 +101,7 @@ double predicate_selectivity(PlannerInfo *root, RelOptInfo *rel, List *pred) {
     return sel;
 }
 
-void inject(PlannerInfo *root, RelOptInfo *rel, const HypoIndex *h) {
+void inject(PlannerInfo *root, RelOptInfo *rel, HypoIndex *h) {
     IndexOptInfo *info = makeNode(IndexOptInfo);
     int ncol = h->ncolumns;
     int nkey = h->nkeycolumns;
@@ -183,6 +183,8 @@ void inject(PlannerInfo *root, RelOptInfo *rel, const HypoIndex *h) {
     info->tuples = tuples > rel->tuples ? rel->tuples : tuples;
     info->tree_height = h->relam == BTREE_AM_OID ? size.height : -1;
 
+    h->planned_pages = info->pages;
+    h->planned_tuples = info->tuples;
     rel->indexlist = lappend(rel->indexlist, info);
 }
 
@@ -193,7 +195,7 @@ void rd_get_relation_info(PlannerInfo *root, Oid relid, bool inhparent, RelOptIn
     while (top->parent_root) top = top->parent_root;
     if (top->parse != whatif_state.top_query) return;  // nested planning of another statement
     for (int i = 0; i < whatif_state.count; ++i) {
-        const HypoIndex *h = whatif_state.items[i];
+        HypoIndex *h = whatif_state.items[i];
         if (h->relid == relid) inject(root, rel, h);
     }
 }

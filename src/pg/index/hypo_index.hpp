@@ -48,6 +48,9 @@ struct HypoIndex {
     bool amcanorderbyop, amoptionalkey, amsearcharray, amsearchnulls, amhasgettuple, amhasgetbitmap,
         amcanparallel, amcanmarkpos;
     void (*amcostestimate)();
+    // Written by the hook when the index is injected: what the planner was told (for hypothetical_index_size).
+    double planned_pages;
+    double planned_tuples;
 };
 
 // Backend-local; see whatif.hpp for when each flag is set. Cleared in PG_FINALLY by whoever sets it.
@@ -76,6 +79,9 @@ PlannedStmt *plan_with_hypothetical(Query *query, const char *query_text, HypoIn
 // Parses `query_text` as exactly one SELECT/INSERT/UPDATE/DELETE and analyses/rewrites it (22023 otherwise).
 // infer_params: $n types are inferred from the query (pg_analyze_and_rewrite_varparams).
 List *analyze_single_dml(const char *query_text, Oid *param_types, int nparams, bool infer_params);
+
+// Estimated size in bytes of one hypothetical index, as the planner sees it (pages × BLCKSZ).
+int64 hypothetical_index_size(const char *ddl);
 
 // EXPLAIN text of the statement planned with the hypothetical indexes (never executed).
 char *whatif_explain(const char *query_text, const char *const *ddls, int count);

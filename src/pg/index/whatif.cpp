@@ -433,6 +433,22 @@ char *whatif_explain(const char *query_text, const char *const *ddls, int count)
     return es->str->data;
 }
 
+int64 hypothetical_index_size(const char *ddl) {
+    if (!whatif_hooks_installed())
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                        errmsg("hypothetical_index_size needs rubberduck_agents in shared_preload_libraries"),
+                        errhint("Add rubberduck_agents to shared_preload_libraries and restart the server.")));
+    HypoIndex **items = build_hypo_indexes(&ddl, 1);
+    HypoIndex *h = items[0];
+    // Plan a trivial scan of the table: get_relation_info runs for it and the hook sizes the index.
+    char *query = psprintf("SELECT 1 FROM ONLY %s",
+                           quote_qualified_identifier(get_namespace_name(get_rel_namespace(h->relid)),
+                                                      get_rel_name(h->relid)));
+    List *queries = analyze_single_dml(query, nullptr, 0, false);
+    (void)plan_with_hypothetical(linitial_node(Query, queries), query, items, 1, nullptr);
+    return static_cast<int64>(h->planned_pages) * BLCKSZ;
+}
+
 namespace {
 
 struct PgCostInput {
