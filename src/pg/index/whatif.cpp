@@ -465,11 +465,18 @@ void whatif_cost_pg(const PgCostInput &in, WhatifResult *out) {
     Oid save_user;
     int save_sec;
     GetUserIdAndSecContext(&save_user, &save_sec);
+    // Everything a plan allocates lives in this context, deleted before returning: an advisor asks for
+    // thousands of plans in one cycle.
+    MemoryContext plancxt = AllocSetContextCreate(oldcxt, "rubberduck what-if", ALLOCSET_DEFAULT_SIZES);
     BeginInternalSubTransaction(nullptr);
-    MemoryContextSwitchTo(oldcxt);
+    MemoryContextSwitchTo(plancxt);
     PG_TRY();
     {
         const WhatifQuery *q = in.query;
+        int guc_level = NewGUCNestLevel();
+        if (q->search_path != nullptr)
+            (void)set_config_option("search_path", q->search_path, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+                                    true, 0, false);
         if (q->userid != 0 && q->userid != save_user)
             SetUserIdAndSecContext(q->userid, save_sec | SECURITY_LOCAL_USERID_CHANGE);
         HypoIndex **items = build_hypo_indexes(in.ddls, in.count);
@@ -504,6 +511,7 @@ void whatif_cost_pg(const PgCostInput &in, WhatifResult *out) {
         out->total_cost = plan->planTree->total_cost;
         out->ok = true;
         SetUserIdAndSecContext(save_user, save_sec);
+        AtEOXact_GUC(true, guc_level);
         ReleaseCurrentSubTransaction();
         MemoryContextSwitchTo(oldcxt);
         CurrentResourceOwner = oldowner;
@@ -528,6 +536,7 @@ void whatif_cost_pg(const PgCostInput &in, WhatifResult *out) {
         FreeErrorData(edata);
     }
     PG_END_TRY();
+    MemoryContextDelete(plancxt);
 }
 
 }  // namespace

@@ -31,6 +31,7 @@ struct WhatifQuery {
     const unsigned int *param_types = nullptr;  // Oid[nparams] or nullptr
     const char *const *param_values = nullptr;  // text[nparams] (an element may be nullptr = NULL) or nullptr
     unsigned int userid = 0;                    // plan as this role (0 = the current user)
+    const char *search_path = nullptr;          // resolve names with this search_path (nullptr = current)
 };
 
 struct WhatifResult {
@@ -42,7 +43,7 @@ struct WhatifResult {
 };
 
 // Plans `query` with the hypothetical indexes of `config` added to the real ones and returns the top plan's
-// total cost. C++ regime, never throws and never raises a PostgreSQL ERROR: planning runs in an internal
+// total cost. Each call uses its own memory context, freed before returning. C++ regime, never throws and never raises a PostgreSQL ERROR: planning runs in an internal
 // subtransaction; a failure (bad definition, the query no longer parses, permission denied for `userid`)
 // comes back as !ok with its SQLSTATE and message. Must be called inside a transaction (e.g. a skill's
 // run step). After `interrupted`, the caller unwinds its C++ frames and calls CHECK_FOR_INTERRUPTS().
