@@ -34,8 +34,6 @@ RD_EXPORT void _PG_init(void) {
     // Only when preloaded: otherwise postgresql.conf's postmaster-level rubberduck.* lines would be rejected.
     // After every area has defined its directives: reserving the prefix drops the placeholders that
     // postgresql.conf created for directives not defined yet (their values would be lost with a WARNING).
-    // After every area has defined its directives: reserving the prefix deletes the placeholders that still
-    // hold postgresql.conf's values for directives not defined yet.
     mark_directives_reserved();
     install_shmem_hooks();
     register_launcher();

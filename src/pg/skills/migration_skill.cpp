@@ -20,9 +20,6 @@ void run_migration_safety(CycleContext &ctx, core::runtime::Mode mode, SkillOutc
                                  static_cast<unsigned long long>(lost)),
                           errhint("The ring holds %d records; the migration agent drains it every cycle.",
                                   migration::kDdlRingSize)));
-    if (n > 0) ereport(DEBUG1, (errmsg("rubberduck: %d guarded DDL statement(s) logged", n)));
-    set_text(outcome.note, sizeof outcome.note,
-             "analysis and guard built; drains guarded DDL into rubberduck.ddl_log (migrate() not built yet)");
     char note[kNoteLen];
     snprintf(note, sizeof note, "ddl_log: %d new guarded DDL statement(s) recorded", n);
     SkillOutcome exec_outcome;
