@@ -199,6 +199,14 @@ void post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate) {
 }
 
 // ---- planning ----------------------------------------------------------------------------------------
+constexpr int kPendingPlans = 4;
+struct PendingPlan {
+    uint64 queryid;
+    double ms;
+};
+PendingPlan pending_plans[kPendingPlans];
+int pending_next = 0;
+
 PlannedStmt *planner(Query *parse, const char *query_string, int cursor_options, ParamListInfo params) {
     bool track = parse->queryId != UINT64CONST(0) && parse->utilityStmt == nullptr && tracking(nesting_level);
     instr_time start;
@@ -217,28 +225,26 @@ PlannedStmt *planner(Query *parse, const char *query_string, int cursor_options,
     instr_time duration;
     INSTR_TIME_SET_CURRENT(duration);
     INSTR_TIME_SUBTRACT(duration, start);
-    double ms = INSTR_TIME_GET_MILLISEC(duration);
-    QueryKey key = make_key(parse->queryId);
-    QueryStatsShared *qs = query_stats_shared();
-    LWLockAcquire(qs->stats_lock, LW_SHARED);
-    auto *e = static_cast<QueryEntry *>(hash_search(query_stats_hash(), &key, HASH_FIND, nullptr));
-    if (!e) {
-        // A constant-free statement's entry is created here when its text was stashed at parse analysis.
-        LWLockRelease(qs->stats_lock);
-        const StashedText *st = stashed(parse->queryId);
-        if (!st) return result;
-        query_entry_find_or_create(key, st->text, st->len, true);
-        LWLockAcquire(qs->stats_lock, LW_SHARED);
-        e = static_cast<QueryEntry *>(hash_search(query_stats_hash(), &key, HASH_FIND, nullptr));
-    }
-    if (e) {
-        SpinLockAcquire(&e->mutex);
-        e->c.plans++;
-        e->c.total_plan_ms += ms;
-        SpinLockRelease(&e->mutex);
-    }
-    LWLockRelease(qs->stats_lock);
+    // Counted with the execution (one shared-memory update per statement instead of two).
+    PendingPlan &p = pending_plans[pending_next];
+    pending_next = (pending_next + 1) % kPendingPlans;
+    p.queryid = parse->queryId;
+    p.ms = INSTR_TIME_GET_MILLISEC(duration);
     return result;
+}
+
+// Planning time waiting for its execution: the executor hook adds it to the statement's counters in the same
+// update. A few slots, because statements nested in a function are planned and run inside the outer one's
+// execution. A statement planned but never executed (EXPLAIN) is not counted.
+double take_pending_plan(uint64 queryid, bool *found) {
+    for (auto &p : pending_plans)
+        if (p.queryid == queryid && queryid != 0) {
+            p.queryid = 0;
+            *found = true;
+            return p.ms;
+        }
+    *found = false;
+    return 0.0;
 }
 
 // ---- executor ----------------------------------------------------------------------------------------
@@ -840,6 +846,8 @@ void record_execution(QueryDesc *qd) {
     double scan_rows = 0, seq_rows = 0;
     if (sampled) record_predicates(qd, nullptr, &scan_rows, &seq_rows);
 
+    bool planned = false;
+    double plan_ms = take_pending_plan(queryid, &planned);
     QueryKey key = make_key(queryid);
     QueryStatsShared *qs = query_stats_shared();
     LWLockAcquire(qs->stats_lock, LW_SHARED);
@@ -891,6 +899,10 @@ void record_execution(QueryDesc *qd) {
             c.sampled_calls++;
             c.sampled_scan_rows += scan_rows;
             c.sampled_seq_rows += seq_rows;
+        }
+        if (planned) {
+            c.plans++;
+            c.total_plan_ms += plan_ms;
         }
         c.last_seen = now;
         c.usage += 1.0;
