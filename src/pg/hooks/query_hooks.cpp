@@ -4,12 +4,12 @@
 // shared-lock hash lookup and a spinlock-protected counter update; no C++ allocation, no catalog lookup.
 //
 // What is skipped: parallel workers (their leader counts the statement), queryId 0, our own agents
-// (in_agent_process), utility statements, and nested statements unless rubberduck.track = all (none: nothing).
-// Nesting depth is one counter raised around ExecutorRun/Finish, planning and utility statements and
-// restored in PG_FINALLY (R26).
+// (in_agent_process), utility statements, and nested statements unless rubberduck.track = all (none:
+// nothing). Nesting depth is one counter raised around ExecutorRun/Finish, planning and utility statements
+// and restored in PG_FINALLY (R26).
 //
-// Sampled executions (rubberduck.sample_rate) run with per-node row instrumentation; at ExecutorEnd their plan
-// state tree is walked for predicates (scan quals, join clauses, ORDER BY/GROUP BY columns) and the most
+// Sampled executions (rubberduck.sample_rate) run with per-node row instrumentation; at ExecutorEnd their
+// plan state tree is walked for predicates (scan quals, join clauses, ORDER BY/GROUP BY columns) and the most
 // expensive ones may leave an exemplar (query_stats_table.hpp).
 #include <algorithm>
 
@@ -117,7 +117,8 @@ int normalize_query(const char *query, int query_loc, int query_len, const Jumbl
         }
         scanner_finish(scanner);
     }
-    int w = 0, pos = query_loc, end = query_loc + query_len, param = jstate ? jstate->highest_extern_param_id : 0;
+    int w = 0, pos = query_loc, end = query_loc + query_len,
+        param = jstate ? jstate->highest_extern_param_id : 0;
     auto put = [&](const char *s, int len) {
         len = std::min(len, cap - 1 - w);
         if (len > 0) {
@@ -155,7 +156,8 @@ int stash_next = 0;
 
 void stash_text(uint64 queryid, const char *text, int len) {
     if (!stash)
-        stash = static_cast<StashedText *>(MemoryContextAllocZero(TopMemoryContext, sizeof(StashedText) * kStashSlots));
+        stash = static_cast<StashedText *>(
+            MemoryContextAllocZero(TopMemoryContext, sizeof(StashedText) * kStashSlots));
     StashedText &s = stash[stash_next];
     stash_next = (stash_next + 1) % kStashSlots;
     s.queryid = queryid;
@@ -402,7 +404,8 @@ Expr *strip(Expr *e) {
 }
 
 // Follows OUTER_VAR/INNER_VAR/INDEX_VAR references down the plan to a base relation column.
-bool resolve_column(PlanState *ps, Expr *expr, WalkContext &ctx, Oid *relid, AttrNumber *attno, int depth = 0) {
+bool resolve_column(PlanState *ps, Expr *expr, WalkContext &ctx, Oid *relid, AttrNumber *attno,
+                    int depth = 0) {
     expr = strip(expr);
     if (!expr || !IsA(expr, Var) || !ps || depth > 32) return false;
     auto *v = reinterpret_cast<Var *>(expr);
@@ -419,7 +422,8 @@ bool resolve_column(PlanState *ps, Expr *expr, WalkContext &ctx, Oid *relid, Att
         auto *tle = get_tle_by_resno(const_cast<List *>(tlist), v->varattno);
         return tle && resolve_column(ps, tle->expr, ctx, relid, attno, depth + 1);
     } else {
-        if (v->varno <= 0 || v->varno > static_cast<int>(list_length(ctx.estate->es_range_table))) return false;
+        if (v->varno <= 0 || v->varno > static_cast<int>(list_length(ctx.estate->es_range_table)))
+            return false;
         RangeTblEntry *rte = exec_rt_fetch(v->varno, ctx.estate);
         if (rte->rtekind != RTE_RELATION) return false;
         *relid = rte->relid;
@@ -431,8 +435,8 @@ bool resolve_column(PlanState *ps, Expr *expr, WalkContext &ctx, Oid *relid, Att
     return tle && resolve_column(child, tle->expr, ctx, relid, attno, depth + 1);
 }
 
-void add_record(WalkContext &ctx, PredKind kind, Oid relid, AttrNumber attno, Oid opno, Oid funcid, bool commuted,
-                double sel, double examined, double returned, bool used_index) {
+void add_record(WalkContext &ctx, PredKind kind, Oid relid, AttrNumber attno, Oid opno, Oid funcid,
+                bool commuted, double sel, double examined, double returned, bool used_index) {
     if (ctx.count >= kMaxPredsPerExecution) return;
     PredRecord &r = ctx.records[ctx.count++];
     std::memset(&r.key, 0, sizeof r.key);
@@ -452,7 +456,8 @@ void add_record(WalkContext &ctx, PredKind kind, Oid relid, AttrNumber attno, Oi
 }
 
 // A function or cast applied to exactly one column: f(col) or col::type.
-bool function_on_column(PlanState *ps, Expr *e, WalkContext &ctx, Oid *funcid, Oid *relid, AttrNumber *attno) {
+bool function_on_column(PlanState *ps, Expr *e, WalkContext &ctx, Oid *funcid, Oid *relid,
+                        AttrNumber *attno) {
     e = strip(e);
     if (!e) return false;
     List *args = nullptr;
@@ -493,8 +498,8 @@ void add_clause(WalkContext &ctx, PlanState *ps, Expr *clause, bool join, bool u
             if (b->boolop == NOT_EXPR) return;
             ListCell *lc;
             foreach (lc, b->args)
-                add_clause(ctx, ps, static_cast<Expr *>(lfirst(lc)), join, used_index, sel, examined, returned,
-                           depth + 1);
+                add_clause(ctx, ps, static_cast<Expr *>(lfirst(lc)), join, used_index, sel, examined,
+                           returned, depth + 1);
             return;
         }
         case T_OpExpr: {
@@ -503,21 +508,24 @@ void add_clause(WalkContext &ctx, PlanState *ps, Expr *clause, bool join, bool u
             Expr *l = static_cast<Expr *>(linitial(op->args)), *r = static_cast<Expr *>(lsecond(op->args));
             Oid lrel, rrel;
             AttrNumber latt, ratt;
-            bool lcol = resolve_column(ps, l, ctx, &lrel, &latt), rcol = resolve_column(ps, r, ctx, &rrel, &ratt);
+            bool lcol = resolve_column(ps, l, ctx, &lrel, &latt),
+                 rcol = resolve_column(ps, r, ctx, &rrel, &ratt);
             if (join) {
-                if (lcol) add_record(ctx, PredKind::Join, lrel, latt, op->opno, InvalidOid, false, -1, 0, 0, false);
-                if (rcol) add_record(ctx, PredKind::Join, rrel, ratt, op->opno, InvalidOid, true, -1, 0, 0, false);
+                if (lcol)
+                    add_record(ctx, PredKind::Join, lrel, latt, op->opno, InvalidOid, false, -1, 0, 0, false);
+                if (rcol)
+                    add_record(ctx, PredKind::Join, rrel, ratt, op->opno, InvalidOid, true, -1, 0, 0, false);
                 return;
             }
             if (lcol && !rcol) {
-                add_record(ctx, PredKind::Op, lrel, latt, op->opno, InvalidOid, false, sel, examined, returned,
-                           used_index);
+                add_record(ctx, PredKind::Op, lrel, latt, op->opno, InvalidOid, false, sel, examined,
+                           returned, used_index);
             } else if (rcol && !lcol) {
                 add_record(ctx, PredKind::Op, rrel, ratt, op->opno, InvalidOid, true, sel, examined, returned,
                            used_index);
             } else if (lcol && rcol) {
-                add_record(ctx, PredKind::Op, lrel, latt, op->opno, InvalidOid, false, sel, examined, returned,
-                           used_index);
+                add_record(ctx, PredKind::Op, lrel, latt, op->opno, InvalidOid, false, sel, examined,
+                           returned, used_index);
                 if (rrel != lrel || ratt != latt)
                     add_record(ctx, PredKind::Op, rrel, ratt, op->opno, InvalidOid, true, sel, examined,
                                returned, used_index);
@@ -600,8 +608,8 @@ bool walk_planstate(PlanState *ps, void *arg) {
         case T_IndexScan:
             ctx.scan_rows += examined;
             if (nloops > 0) {
-                add_clauses(ctx, ps, reinterpret_cast<IndexScan *>(plan)->indexqualorig, false, true, index_sel(ps),
-                            examined, examined);
+                add_clauses(ctx, ps, reinterpret_cast<IndexScan *>(plan)->indexqualorig, false, true,
+                            index_sel(ps), examined, examined);
                 add_clauses(ctx, ps, plan->qual, false, false, filter_sel, examined, ntuples);
             }
             break;
@@ -636,7 +644,8 @@ bool walk_planstate(PlanState *ps, void *arg) {
             break;
     }
     // planstate_tree_walker takes an unprototyped walker; go through void(*)(void) (-Wcast-function-type).
-    return planstate_tree_walker(ps, reinterpret_cast<bool (*)()>(reinterpret_cast<void (*)()>(walk_planstate)), arg);
+    return planstate_tree_walker(
+        ps, reinterpret_cast<bool (*)()>(reinterpret_cast<void (*)()>(walk_planstate)), arg);
 }
 
 // ORDER BY / GROUP BY of the statement: the sort or grouping at the top of the plan (under Limit, Result,
@@ -667,16 +676,16 @@ void top_of_plan(WalkContext &ctx, PlanState *ps) {
                 auto *a = reinterpret_cast<Agg *>(plan);
                 PlanState *child = outerPlanState(ps);
                 if (a->numCols > 0 && child)
-                    add_sort_columns(ctx, ps, PredKind::GroupBy, a->numCols, a->grpColIdx, child->plan->targetlist,
-                                     child);
+                    add_sort_columns(ctx, ps, PredKind::GroupBy, a->numCols, a->grpColIdx,
+                                     child->plan->targetlist, child);
                 return;
             }
             case T_Group: {
                 auto *g = reinterpret_cast<Group *>(plan);
                 PlanState *child = outerPlanState(ps);
                 if (child)
-                    add_sort_columns(ctx, ps, PredKind::GroupBy, g->numCols, g->grpColIdx, child->plan->targetlist,
-                                     child);
+                    add_sort_columns(ctx, ps, PredKind::GroupBy, g->numCols, g->grpColIdx,
+                                     child->plan->targetlist, child);
                 return;
             }
             default:
@@ -778,7 +787,9 @@ void maybe_keep_exemplar(QueryDesc *qd, double ms) {
             cheapest = i;
         }
     }
-    if (target == -1) target = free_slot >= 0 ? free_slot : (cheapest >= 0 && ms > qs->exemplars[cheapest].exec_ms ? cheapest : -1);
+    if (target == -1)
+        target = free_slot >= 0 ? free_slot
+                                : (cheapest >= 0 && ms > qs->exemplars[cheapest].exec_ms ? cheapest : -1);
     if (target >= 0) {
         qs->exemplars[target] = *ex;
         double min_ms = 0;
@@ -820,8 +831,8 @@ void push_ring(uint64_t queryid, uint64_t rows, CmdType cmd) {
     e.rows = rows;
     // Top level: the statement's start time (no clock read). Nested statements (a long PL/pgSQL loop) read
     // the clock so that a loop still running is not taken for an idle run.
-    e.timestamp_us = static_cast<int64_t>(nesting_level > 0 ? GetCurrentTimestamp()
-                                                            : GetCurrentStatementStartTimestamp());
+    e.timestamp_us =
+        static_cast<int64_t>(nesting_level > 0 ? GetCurrentTimestamp() : GetCurrentStatementStartTimestamp());
     e.lxid = MyProc ? MyProc->lxid : 0;
     e.pid = MyProcPid;
     e.nesting_level = static_cast<int16_t>(std::min(nesting_level, 32767));
@@ -841,8 +852,8 @@ void record_execution(QueryDesc *qd) {
     uint64_t rows = qd->estate->es_processed;
     int bucket = core::stats::LatencyHistogram::bucket_for(ms);
     uint64_t fp = plan_fingerprint(qd->plannedstmt);
-    bool sampled = qd->planstate && qd->planstate->instrument &&
-                   (qd->instrument_options & INSTRUMENT_ROWS) != 0;
+    bool sampled =
+        qd->planstate && qd->planstate->instrument && (qd->instrument_options & INSTRUMENT_ROWS) != 0;
     double scan_rows = 0, seq_rows = 0;
     if (sampled) record_predicates(qd, nullptr, &scan_rows, &seq_rows);
 
@@ -930,14 +941,16 @@ void process_utility(PlannedStmt *pstmt, const char *query_string, bool read_onl
                      ProcessUtilityContext context, ParamListInfo params, QueryEnvironment *query_env,
                      DestReceiver *dest, QueryCompletion *qc) {
     Node *parsetree = pstmt->utilityStmt;
-    bool nest = !(IsA(parsetree, ExecuteStmt) || IsA(parsetree, PrepareStmt) || IsA(parsetree, DeallocateStmt));
+    bool nest =
+        !(IsA(parsetree, ExecuteStmt) || IsA(parsetree, PrepareStmt) || IsA(parsetree, DeallocateStmt));
     if (nest) nesting_level++;
     PG_TRY();
     {
         if (prev_process_utility)
             prev_process_utility(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc);
         else
-            standard_ProcessUtility(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc);
+            standard_ProcessUtility(pstmt, query_string, read_only_tree, context, params, query_env, dest,
+                                    qc);
     }
     PG_FINALLY();
     {
