@@ -414,6 +414,11 @@ bool resolve_column(PlanState *ps, Expr *expr, WalkContext &ctx, Oid *relid, Att
     const List *tlist = nullptr;
     if (v->varno == OUTER_VAR) {
         child = outerPlanState(ps);
+        // Append/MergeAppend (partitions, UNION ALL): the first member stands for all of them.
+        if (!child && IsA(ps, AppendState) && reinterpret_cast<AppendState *>(ps)->as_nplans > 0)
+            child = reinterpret_cast<AppendState *>(ps)->appendplans[0];
+        if (!child && IsA(ps, MergeAppendState) && reinterpret_cast<MergeAppendState *>(ps)->ms_nplans > 0)
+            child = reinterpret_cast<MergeAppendState *>(ps)->mergeplans[0];
     } else if (v->varno == INNER_VAR) {
         child = innerPlanState(ps);
     } else if (v->varno == INDEX_VAR) {
