@@ -276,8 +276,13 @@ void gather(Inputs &in) {
 
     if (in.npreds == 0) return;
     // Relations named by predicates: sizes, write rates, column statistics, existing indexes.
+    // User tables only: no system catalog, no table that belongs to an extension (ours included).
     const char *rels_cte =
-        "WITH r AS (SELECT DISTINCT relation::oid AS oid FROM rubberduck.predicates) ";
+        "WITH r AS (SELECT DISTINCT p.relation::oid AS oid FROM rubberduck.predicates p "
+        "JOIN pg_catalog.pg_class c ON c.oid = p.relation JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp_)' "
+        "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+        "AND d.objid = c.oid AND d.deptype = 'e')) ";
     n = run_select(psprintf(
         "%s SELECT c.oid, n.nspname::text, c.relname::text, greatest(c.reltuples, 0)::float8, c.relpages::float8, "
         "coalesce(s.n_tup_ins, 0)::float8, coalesce(s.n_tup_upd, 0)::float8, coalesce(s.n_tup_del, 0)::float8, "
