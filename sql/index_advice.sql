@@ -23,11 +23,14 @@ VACUUM ANALYZE ia_orders;
 SELECT pg_stat_reset();
 SELECT rubberduck.reset('queries');
 
--- A workload: equality on customer_id, an expression lookup on lower(email).
+-- A workload: equality on customer_id, an expression lookup on lower(email), and a queue poll on a rare
+-- status (1 % of the rows: a partial index).
 SELECT count(*) FROM ia_orders WHERE customer_id = 17;
 SELECT count(*) FROM ia_orders WHERE customer_id = 18;
 SELECT count(*) FROM ia_orders WHERE lower(email) = 'user42@example.com';
 SELECT count(*) FROM ia_orders WHERE lower(email) = 'user43@example.com';
+SELECT id FROM ia_orders WHERE status = 'queued' ORDER BY created_at LIMIT 3;
+SELECT id FROM ia_orders WHERE status = 'queued' ORDER BY created_at LIMIT 3;
 
 SELECT rubberduck.wake_agent('data_persistence') > 0 AS woke;
 SELECT note LIKE '%indexes advised%' AS advised_note FROM rubberduck.skills WHERE skill = 'indexing';
@@ -46,6 +49,9 @@ SELECT count(*) AS plans_using_advice
        LATERAL rubberduck.hypothetical_explain('SELECT * FROM ia_orders WHERE customer_id = 5', ARRAY[a.ddl]) AS line
  WHERE a.relation = 'public.ia_orders' AND a.columns = '{customer_id}' AND line LIKE '%Index%rd_ia_orders_customer_id_idx%';
 
+-- The partial index is tiny next to a full one on (status, created_at).
+SELECT est_size_bytes < 100000 AS small FROM rubberduck.index_advice
+ WHERE relation = 'public.ia_orders' AND predicate IS NOT NULL;
 CREATE TEMP TABLE ia_ids AS SELECT id, advice_key FROM rubberduck.index_advice WHERE relation = 'public.ia_orders';
 
 -- More of the same workload: the advice is recomputed and keeps its ids.
