@@ -32,8 +32,8 @@ RD_EXPORT void _PG_init(void) {
     register_signal_bus();
     register_extension_parts();
     // Only when preloaded: otherwise postgresql.conf's postmaster-level rubberduck.* lines would be rejected.
-    // After every area has defined its directives: reserving the prefix deletes the placeholders that still
-    // hold postgresql.conf's values for directives not defined yet.
+    // After every area has defined its directives: reserving the prefix drops the placeholders that
+    // postgresql.conf created for directives not defined yet (their values would be lost with a WARNING).
     mark_directives_reserved();
     install_shmem_hooks();
     register_launcher();
