@@ -61,7 +61,7 @@ WHERE relation = 'qi_t'::regclass
   AND queryid IN (SELECT queryid FROM rubberduck.query_insights
                   WHERE query LIKE '%id = $1 AND k = $2%' OR query LIKE '%LIKE $2 ORDER BY%'
                      OR query LIKE '%lower(secret)%' OR query LIKE '%JOIN qi_t b%')
-ORDER BY clause, operator, columns, used_index;
+ORDER BY clause, operator, columns, used_index, selectivity;
 -- Exemplars keep the real text of expensive statements (superuser only).
 SELECT count(*) > 0 AS has_exemplars, bool_and(query <> '') AS texts FROM rubberduck._exemplars();
 SELECT query FROM rubberduck._exemplars() WHERE query LIKE 'SELECT k FROM qi_t WHERE id = 10%';

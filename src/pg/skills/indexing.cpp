@@ -15,6 +15,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "core/index/candidate_generator.h"
@@ -23,12 +24,16 @@
 #include "pg/boundary/cpp_guard.hpp"
 #include "pg/functions/srf.hpp"
 #include "pg/guc/index_directives.hpp"
+#include "pg/index/hypo_index.hpp"
 #include "pg/index/whatif.hpp"
 #include "pg/shmem/runtime_registry.hpp"
 #include "pg/skills/indexing.hpp"
 
 extern "C" {
+#include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "parser/parsetree.h"
+#include "utils/resowner.h"
 #include "utils/array.h"
 #include "utils/lsyscache.h"
 }
@@ -89,6 +94,17 @@ struct ColRow {
     double avg_width, null_frac, n_distinct, correlation;
     bool has_stats;
     bool c_collation;
+    int nmcv;
+    char **mcv_literals;  // quote_literal of each most common value
+    double *mcv_freqs;
+};
+
+// `column = constant` found in an exemplar's WHERE clause (ANDed at the top level).
+struct ConstRow {
+    int64 queryid;
+    Oid relid;
+    char *column;
+    char *literal;  // quote_literal form
 };
 
 struct IdxRow {  // one column of one existing index
@@ -118,6 +134,8 @@ struct Inputs {
     int ncols = 0;
     IdxRow *idx = nullptr;
     int nidx = 0;
+    ConstRow *consts = nullptr;
+    int nconsts = 0;
     double window_s = 1;
     bool trigram = false;
 };
@@ -276,8 +294,13 @@ void gather(Inputs &in) {
 
     if (in.npreds == 0) return;
     // Relations named by predicates: sizes, write rates, column statistics, existing indexes.
+    // User tables only: no system catalog, no table that belongs to an extension (ours included).
     const char *rels_cte =
-        "WITH r AS (SELECT DISTINCT relation::oid AS oid FROM rubberduck.predicates) ";
+        "WITH r AS (SELECT DISTINCT p.relation::oid AS oid FROM rubberduck.predicates p "
+        "JOIN pg_catalog.pg_class c ON c.oid = p.relation JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp_)' "
+        "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+        "AND d.objid = c.oid AND d.deptype = 'e')) ";
     n = run_select(psprintf(
         "%s SELECT c.oid, n.nspname::text, c.relname::text, greatest(c.reltuples, 0)::float8, c.relpages::float8, "
         "coalesce(s.n_tup_ins, 0)::float8, coalesce(s.n_tup_upd, 0)::float8, coalesce(s.n_tup_del, 0)::float8, "
@@ -298,7 +321,8 @@ void gather(Inputs &in) {
         "%s SELECT a.attrelid, a.attname::text, a.attnum::int4, pg_catalog.format_type(a.atttypid, a.atttypmod), "
         "coalesce(st.avg_width, 0)::float8, coalesce(st.null_frac, 0)::float8, coalesce(st.n_distinct, 0)::float8, "
         "coalesce(st.correlation, 0)::float8, st.attname IS NOT NULL, "
-        "coalesce(co.collname IN ('C', 'POSIX'), false) "
+        "coalesce(co.collname IN ('C', 'POSIX'), false), st.most_common_vals::text::text[], "
+        "st.most_common_freqs::float8[] "
         "FROM r JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped "
         "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
         "LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation "
@@ -310,7 +334,26 @@ void gather(Inputs &in) {
         HeapTuple t = SPI_tuptable->vals[i];
         TupleDesc d = SPI_tuptable->tupdesc;
         in.cols[i] = {oval(t, d, 1), val(t, d, 2), i4val(t, d, 3), val(t, d, 4), fval(t, d, 5), fval(t, d, 6),
-                      fval(t, d, 7), fval(t, d, 8), bval(t, d, 9), bval(t, d, 10)};
+                      fval(t, d, 7), fval(t, d, 8), bval(t, d, 9), bval(t, d, 10), 0, nullptr, nullptr};
+        bool vnull, fnull;
+        Datum vals = SPI_getbinval(t, d, 11, &vnull);
+        Datum freqs = SPI_getbinval(t, d, 12, &fnull);
+        if (!vnull && !fnull) {
+            Datum *ve, *fe;
+            bool *vn, *fn;
+            int nv, nf;
+            deconstruct_array(DatumGetArrayTypeP(vals), TEXTOID, -1, false, TYPALIGN_INT, &ve, &vn, &nv);
+            deconstruct_array(DatumGetArrayTypeP(freqs), FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &fe, &fn,
+                              &nf);
+            int m = std::min(nv, nf);
+            in.cols[i].mcv_literals = static_cast<char **>(palloc0(sizeof(char *) * std::max(m, 1)));
+            in.cols[i].mcv_freqs = static_cast<double *>(palloc0(sizeof(double) * std::max(m, 1)));
+            for (int k = 0; k < m; ++k) {
+                if (vn[k] || fn[k]) continue;
+                in.cols[i].mcv_literals[in.cols[i].nmcv] = quote_literal_cstr(TextDatumGetCString(ve[k]));
+                in.cols[i].mcv_freqs[in.cols[i].nmcv++] = DatumGetFloat8(fe[k]);
+            }
+        }
     }
     in.ncols = n;
 
@@ -356,6 +399,111 @@ void gather(Inputs &in) {
         x.scans = ival(t, d, 16);
     }
     in.nidx = n;
+}
+
+// Equality constants of one exemplar: parse and analyse it (never plan or run it) as the user who ran it,
+// and collect `column = constant` conjuncts of its top-level WHERE. A failure (the table is gone, ...) just
+// yields nothing: it runs in a subtransaction.
+struct ConstWalk {
+    Query *query;
+    const ExemplarRow *ex;
+    ConstRow *out;
+    int *n;
+    int cap;
+};
+
+void note_equality(ConstWalk &w, Node *node) {
+    if (node == nullptr) return;
+    if (IsA(node, BoolExpr) && reinterpret_cast<BoolExpr *>(node)->boolop == AND_EXPR) {
+        ListCell *lc;
+        foreach (lc, reinterpret_cast<BoolExpr *>(node)->args) note_equality(w, static_cast<Node *>(lfirst(lc)));
+        return;
+    }
+    if (IsA(node, List)) {
+        ListCell *lc;
+        foreach (lc, reinterpret_cast<List *>(node)) note_equality(w, static_cast<Node *>(lfirst(lc)));
+        return;
+    }
+    if (!IsA(node, OpExpr) || list_length(reinterpret_cast<OpExpr *>(node)->args) != 2) return;
+    auto *op = reinterpret_cast<OpExpr *>(node);
+    char *opname = get_opname(op->opno);
+    if (opname == nullptr || strcmp(opname, "=") != 0) return;
+    Node *l = static_cast<Node *>(linitial(op->args));
+    Node *r = static_cast<Node *>(lsecond(op->args));
+    while (l && IsA(l, RelabelType)) l = reinterpret_cast<Node *>(reinterpret_cast<RelabelType *>(l)->arg);
+    while (r && IsA(r, RelabelType)) r = reinterpret_cast<Node *>(reinterpret_cast<RelabelType *>(r)->arg);
+    if (r && IsA(r, Var)) std::swap(l, r);
+    if (!l || !IsA(l, Var) || !r) return;
+    auto *var = reinterpret_cast<Var *>(l);
+    if (var->varlevelsup != 0 || var->varattno <= 0) return;
+    RangeTblEntry *rte = rt_fetch(var->varno, w.query->rtable);
+    if (rte->rtekind != RTE_RELATION) return;
+    char *text = nullptr;
+    if (IsA(r, Const)) {
+        auto *c = reinterpret_cast<Const *>(r);
+        if (c->constisnull) return;
+        Oid out;
+        bool varlena;
+        getTypeOutputInfo(c->consttype, &out, &varlena);
+        text = OidOutputFunctionCall(out, c->constvalue);
+    } else if (IsA(r, Param) && reinterpret_cast<Param *>(r)->paramkind == PARAM_EXTERN) {
+        int k = reinterpret_cast<Param *>(r)->paramid - 1;
+        if (k < 0 || k >= w.ex->nparams || w.ex->values[k] == nullptr) return;
+        text = pstrdup(w.ex->values[k]);
+    } else {
+        return;
+    }
+    if (*w.n >= w.cap) return;
+    ConstRow &row = w.out[(*w.n)++];
+    row.queryid = w.ex->queryid;
+    row.relid = rte->relid;
+    row.column = get_attname(rte->relid, var->varattno, false);
+    row.literal = quote_literal_cstr(text);
+}
+
+void gather_constants(Inputs &in) {
+    const int cap = 16 * std::max(in.nexemplars, 1);
+    in.consts = static_cast<ConstRow *>(palloc0(sizeof(ConstRow) * cap));
+    MemoryContext cxt = CurrentMemoryContext;
+    ResourceOwner owner = CurrentResourceOwner;
+    for (int i = 0; i < in.nexemplars; ++i) {
+        const ExemplarRow *ex = &in.exemplars[i];
+        if (ex->query == nullptr) continue;
+        Oid save_user;
+        int save_sec;
+        GetUserIdAndSecContext(&save_user, &save_sec);
+        BeginInternalSubTransaction(nullptr);
+        MemoryContextSwitchTo(cxt);
+        PG_TRY();
+        {
+            if (OidIsValid(ex->userid) && ex->userid != save_user)
+                SetUserIdAndSecContext(ex->userid, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+            List *queries = analyze_single_dml(ex->query, ex->nparams > 0 ? ex->types : nullptr, ex->nparams, false);
+            if (list_length(queries) == 1) {
+                Query *q = linitial_node(Query, queries);
+                ConstWalk w{q, ex, in.consts, &in.nconsts, cap};
+                if (q->jointree) note_equality(w, q->jointree->quals);
+            }
+            SetUserIdAndSecContext(save_user, save_sec);
+            ReleaseCurrentSubTransaction();
+        }
+        PG_CATCH();
+        {
+            MemoryContextSwitchTo(cxt);
+            ErrorData *edata = CopyErrorData();
+            FlushErrorState();
+            RollbackAndReleaseCurrentSubTransaction();
+            MemoryContextSwitchTo(cxt);
+            CurrentResourceOwner = owner;
+            // A cancel or shutdown is not this exemplar's fault: let it through.
+            if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
+                ReThrowError(edata);
+            FreeErrorData(edata);
+        }
+        PG_END_TRY();
+        MemoryContextSwitchTo(cxt);
+        CurrentResourceOwner = owner;
+    }
 }
 
 // ---- 2. advice (C++ regime) -----------------------------------------------------------------------------
@@ -413,6 +561,7 @@ ci::Workload build_workload(const Inputs &in, const std::set<int64_t> &with_exem
         cs.n_distinct = c.n_distinct;
         cs.correlation = c.correlation;
         cs.c_collation = c.c_collation;
+        for (int k = 0; k < c.nmcv; ++k) cs.most_common_vals.push_back({s(c.mcv_literals[k]), c.mcv_freqs[k]});
         w.relations[it->second].columns.push_back(cs);
     }
     for (int i = 0; i < in.nidx; ++i) {
@@ -448,6 +597,12 @@ ci::Workload build_workload(const Inputs &in, const std::set<int64_t> &with_exem
         }
     }
 
+    // (queryid, relation, column) → the constant compared to, when the exemplar had exactly one.
+    std::map<std::tuple<int64_t, Oid, std::string>, std::set<std::string>> constants;
+    for (int i = 0; i < in.nconsts; ++i) {
+        const ConstRow &c = in.consts[i];
+        constants[{c.queryid, c.relid, s(c.column)}].insert(s(c.literal));
+    }
     std::map<int64_t, const QueryRow *> qrows;
     for (int i = 0; i < in.nqueries; ++i) qrows[in.queries[i].queryid] = &in.queries[i];
     std::map<int64_t, ci::QueryProfile> profiles;
@@ -496,6 +651,10 @@ ci::Workload build_workload(const Inputs &in, const std::set<int64_t> &with_exem
             o.executions = p.executions;
             o.avg_selectivity = p.selectivity >= 0 && p.selectivity <= 1 ? p.selectivity : -1;
             o.used_index = p.used_index;
+            if (op == ci::PredicateOp::kEq && o.expression.empty()) {
+                auto k = constants.find({p.queryid, p.relid, column});
+                if (k != constants.end() && k->second.size() == 1) o.constant_literal = *k->second.begin();
+            }
             w.predicates.push_back(o);
         }
     }
@@ -650,18 +809,23 @@ void store(const AdviceRow *rows, int n) {
         v[9] = Float8GetDatum(a.improvement_pct);
         v[10] = Int32GetDatum(a.nqueries);
         v[11] = CStringGetTextDatum(a.reason);
+        // Update in place first (no sequence value is burnt for advice that persists), insert when new.
         int rc = SPI_execute_with_args(
-            "INSERT INTO rubberduck.index_advice AS ia (advice_key, relation, relation_oid, columns, include, method, "
-            "predicate, ddl, est_size_bytes, est_improvement_pct, queries_improved, reason) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
-            "ON CONFLICT (advice_key) DO UPDATE SET relation = EXCLUDED.relation, relation_oid = EXCLUDED.relation_oid, "
-            "ddl = EXCLUDED.ddl, est_size_bytes = EXCLUDED.est_size_bytes, "
-            "est_improvement_pct = EXCLUDED.est_improvement_pct, queries_improved = EXCLUDED.queries_improved, "
-            "reason = EXCLUDED.reason, "
+            "UPDATE rubberduck.index_advice AS ia SET relation = $2, relation_oid = $3, columns = $4, include = $5, "
+            "method = $6, predicate = $7, ddl = $8, est_size_bytes = $9, est_improvement_pct = $10, "
+            "queries_improved = $11, reason = $12, "
             "status = CASE WHEN ia.status = 'stale' THEN 'advised' ELSE ia.status END, updated_at = now() "
-            "RETURNING id",
+            "WHERE advice_key = $1 RETURNING id",
             12, types, v, nulls, false, 1);
-        if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1) elog(ERROR, "indexing skill: advice upsert failed");
+        if (rc == SPI_OK_UPDATE_RETURNING && SPI_processed == 0) {
+            rc = SPI_execute_with_args(
+                "INSERT INTO rubberduck.index_advice (advice_key, relation, relation_oid, columns, include, method, "
+                "predicate, ddl, est_size_bytes, est_improvement_pct, queries_improved, reason) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+                12, types, v, nulls, false, 1);
+        }
+        if ((rc != SPI_OK_UPDATE_RETURNING && rc != SPI_OK_INSERT_RETURNING) || SPI_processed != 1)
+            elog(ERROR, "indexing skill: advice upsert failed");
         bool isnull;
         int64 id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
         Oid dtypes[1] = {INT8OID};
@@ -719,12 +883,13 @@ void run_indexing(CycleContext &ctx, rt::Mode mode, SkillOutcome &outcome) {
     Inputs in;
     gather(in);
     uint64_t fp = fingerprint(in);
+    bool unchanged = fp == last_fingerprint && last_run != 0;
     TimestampTz now = GetCurrentTimestamp();
-    if (fp == last_fingerprint && last_run != 0 &&
-        !TimestampDifferenceExceeds(last_run, now, 60 * 1000)) {
+    if (unchanged && !TimestampDifferenceExceeds(last_run, now, 60 * 1000)) {
         set_text(outcome.note, sizeof outcome.note, "workload unchanged since the last advice");
         return;
     }
+    gather_constants(in);
     auto *rows = static_cast<AdviceRow *>(palloc0(sizeof(AdviceRow) * kMaxAdvice));
     Outcome res;
     cpp_guard([&] { compute(in, rows, res); });
