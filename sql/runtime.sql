@@ -42,7 +42,8 @@ SELECT pg_sleep(0.5);  -- SIGHUP is processed between statements, not inside wai
 SELECT wait_until($$SELECT current_setting('rubberduck.skills') = 'query_optimization,migration_safety,health_monitoring'$$);
 SELECT pg_sleep(0.3);
 SELECT rubberduck.wake_agent('data_persistence') > 0 AS cycled;
-SELECT skill, enabled, mode, note FROM rubberduck.skills WHERE agent IN ('data_persistence', 'migration') ORDER BY skill;
+SELECT skill, enabled, mode, CASE WHEN NOT enabled THEN note END AS why_off
+  FROM rubberduck.skills WHERE agent IN ('data_persistence', 'migration') ORDER BY skill;
 SELECT agent, mode, skills FROM rubberduck.agents ORDER BY agent;
 ALTER SYSTEM RESET rubberduck.skills;
 ALTER SYSTEM RESET rubberduck.migration_mode;

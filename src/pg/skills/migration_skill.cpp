@@ -5,7 +5,10 @@
 
 namespace rubberduck::pg {
 
-void run_migration_safety(CycleContext &ctx, core::runtime::Mode, SkillOutcome &outcome) {
+// Execution side (src/pg/skills/migration_safety.cpp): queued migrations, crashed executors, post-migration watch.
+void run_migration_execution(CycleContext &ctx, core::runtime::Mode mode, SkillOutcome &outcome);
+
+void run_migration_safety(CycleContext &ctx, core::runtime::Mode mode, SkillOutcome &outcome) {
     if (ctx.read_only) {
         set_text(outcome.note, sizeof outcome.note, "hot standby: DDL log not drained");
         return;
@@ -17,9 +20,13 @@ void run_migration_safety(CycleContext &ctx, core::runtime::Mode, SkillOutcome &
                                  static_cast<unsigned long long>(lost)),
                           errhint("The ring holds %d records; the migration agent drains it every cycle.",
                                   migration::kDdlRingSize)));
-    if (n > 0) ereport(DEBUG1, (errmsg("rubberduck: %d guarded DDL statement(s) logged", n)));
-    set_text(outcome.note, sizeof outcome.note,
-             "analysis and guard built; drains guarded DDL into rubberduck.ddl_log (migrate() not built yet)");
+    char note[kNoteLen];
+    snprintf(note, sizeof note, "ddl_log: %d new guarded DDL statement(s) recorded", n);
+    SkillOutcome exec_outcome;
+    run_migration_execution(ctx, mode, exec_outcome);
+    char both[kNoteLen];
+    snprintf(both, sizeof both, "%s; %s", note, exec_outcome.note);
+    set_text(outcome.note, sizeof outcome.note, both);
 }
 
 }  // namespace rubberduck::pg
