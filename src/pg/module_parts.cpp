@@ -3,10 +3,12 @@
 #include "pg/migration/executor.hpp"
 #include "pg/migration/register.hpp"
 #include "pg/module.hpp"
+#include "pg/skills/query_optimization.hpp"
 
 namespace rubberduck::pg {
 
 void register_extension_parts() {
+    register_query_optimizer();
     register_migration_analysis();
     migration::register_migration_exec();
 }

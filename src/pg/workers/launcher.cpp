@@ -28,6 +28,7 @@ struct AgentHandle {
     TimestampTz started_at;
     TimestampTz next_start_at;
     int quick_exits;  // consecutive exits soon after start: drives the restart back-off
+    bool slot_warned; // one WARNING per shortage, not one per second
 };
 
 AgentHandle agents[rt::kAgentCount];
@@ -65,10 +66,15 @@ bool start_agent(int i) {
             "launcher and 4 agents, plus what parallel query uses) and restart",
             max_worker_processes);
         set_agent_state(id, AgentState::NotRunning, note);
-        ereport(WARNING, (errmsg("rubberduck_agents: could not start agent %s", rt::kAgents[i].name.data()),
-                          errdetail("%s", note)));
+        if (!agents[i].slot_warned)
+            ereport(WARNING, (errmsg("rubberduck_agents: could not start agent %s", rt::kAgents[i].name.data()),
+                              errdetail("%s", note)));
+        agents[i].slot_warned = true;
+        // Retry later, not every second.
+        agents[i].next_start_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), 10 * 1000);
         return false;
     }
+    agents[i].slot_warned = false;
     agents[i].started_at = GetCurrentTimestamp();
     set_agent_state(id, AgentState::Starting, "");
     return true;
@@ -159,6 +165,9 @@ RD_EXPORT void rubberduck_launcher_main(Datum) {
     pqsignal(SIGHUP, SignalHandlerForConfigReload);
     pqsignal(SIGTERM, die);
     BackgroundWorkerUnblockSignals();
+    // Connected to no database (shared catalogs only), like the logical replication launcher: this makes it visible
+    // in pg_stat_activity.
+    BackgroundWorkerInitializeConnection(nullptr, nullptr, 0);
     pgstat_report_appname("rubberduck launcher");
 
     auto *rs = runtime_shared();
@@ -202,7 +211,7 @@ namespace rubberduck::pg {
 void register_launcher() {
     BackgroundWorker worker;
     std::memset(&worker, 0, sizeof worker);
-    worker.bgw_flags = BGWORKER_SHMEM_ACCESS;
+    worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
     // Consistent state, not recovery finished: on a hot standby the agents observe and advise (R39).
     worker.bgw_start_time = BgWorkerStart_ConsistentState;
     worker.bgw_restart_time = 5;
