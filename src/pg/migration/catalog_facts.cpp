@@ -212,6 +212,8 @@ void read_throughput(cm::ServerThroughput &t) {
             const char *kind = value(i, 1);
             double rows = number(i, 2), bytes = number(i, 3);
             if (!(rows > 0)) continue;
+            // The calibration measures the per-row (CPU) rate on a cached table; the per-byte (I/O) term keeps
+            // its default or directive, since a function cannot measure uncached storage bandwidth.
             if (strcmp(kind, "rewrite") == 0) {
                 t.rewrite_rows_per_s = rows;
                 if (bytes > 0) t.rewrite_bytes_per_s = bytes;

@@ -272,6 +272,23 @@ std::string using_text(const Source &src, int column_location) {
     return {};
 }
 
+// One index element as the core renders it: a bare column stays a name; anything else is written as
+// "(expr) [opclass] [ASC|DESC] [NULLS ...]" (valid index_elem syntax), e.g. "lower(email) DESC" ->
+// "(lower(email)) DESC", "email text_pattern_ops" -> "(email) text_pattern_ops".
+std::string index_element_text(const Source &src, size_t first, size_t last) {
+    if (first > last || last >= src.toks.size()) return {};
+    if (src.is(first, "(")) return src.text(first, last);
+    size_t expr_end = first;  // last token of the leading column or function call
+    if (src.is(first + 1, "(") && first + 1 <= last) {
+        expr_end = st::matching_paren(src.toks, first + 1);
+        if (expr_end > last) expr_end = last;
+    }
+    if (expr_end == last && expr_end == first) return src.text(first, last);
+    std::string out = "(" + src.text(first, expr_end) + ")";
+    if (expr_end < last) out += " " + src.text(expr_end + 1, last);
+    return out;
+}
+
 // CREATE INDEX ... ON t [USING m] ( elements ) [INCLUDE ...] [WHERE pred]: element texts and the predicate.
 void index_texts(const Source &src, std::vector<std::string> &elements, std::string &where) {
     size_t on = src.toks.size();
@@ -291,7 +308,7 @@ void index_texts(const Source &src, std::vector<std::string> &elements, std::str
     size_t first = open + 1;
     for (size_t i = open + 1; i <= close && i < src.toks.size(); ++i)
         if (i == close || (src.toks[i].depth == 1 && src.is(i, ","))) {
-            elements.push_back(src.text(first, i - 1));
+            elements.push_back(index_element_text(src, first, i - 1));
             first = i + 1;
         }
     for (size_t i = close; i < src.toks.size(); ++i)
@@ -679,7 +696,9 @@ void describe_raw_statement(const std::string &sql, Node *stmt, int location, in
             ListCell *lc;
             foreach (lc, s->indexParams) {
                 auto *e = static_cast<IndexElem *>(lfirst(lc));
-                if (e->name)
+                bool plain = e->name && !e->collation && !e->opclass && e->ordering == SORTBY_DEFAULT &&
+                             e->nulls_ordering == SORTBY_NULLS_DEFAULT;
+                if (plain)
                     d.index.columns.push_back(e->name);
                 else
                     d.index.columns.push_back(i < static_cast<int>(texts.size()) ? texts[i] : "(expression)");
