@@ -719,7 +719,7 @@ char *ledger_json(const char *version, const char *checksum, const char *up_sql,
         "SELECT jsonb_strip_nulls(jsonb_build_object('version', $1, 'checksum', $2, 'up_sql', $3, 'down_sql', $4, "
         "'analysis', $5::jsonb, 'predicted_ms', $6, 'actual_ms', $7, 'status', $8, 'requested', $9, "
         "'started_at', $10, 'finished_at', %s, 'error', $11, 'options', $12::jsonb, 'progress', $13::jsonb, "
-        "'watch', $14::jsonb))::text",
+        "'watch', $14::jsonb, 'applied_by', current_user))::text",
         finished ? "clock_timestamp()" : "NULL::timestamptz");
     spi_exec(q, 14, types, values, nulls, true);
     return spi_value(0, 1);

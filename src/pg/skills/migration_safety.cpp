@@ -67,15 +67,25 @@ bool start_pending(char *note, size_t cap) {
     if (SPI_processed == 0) return false;
     char *version = val(0, 1);
     char *role = val(0, 2);
+    {
+        // The executor connects as the role that queued the migration: it must be able to log in, or the worker
+        // would die at connection and the row would be retried forever.
+        Oid types[1] = {TEXTOID};
+        Datum values[1] = {CStringGetTextDatum(role)};
+        spi("SELECT rolcanlogin FROM pg_catalog.pg_roles WHERE rolname = $1", 1, types, values, true);
+        if (SPI_processed == 0 || strcmp(val(0, 1), "t") != 0) {
+            Oid t2[2] = {TEXTOID, TEXTOID};
+            Datum v2[2] = {CStringGetTextDatum(version), CStringGetTextDatum(role)};
+            spi("UPDATE rubberduck.migrations SET status = 'failed', finished_at = now(), "
+                "error = format('role %s that queued it does not exist or cannot log in: the executor connects as "
+                "that role', $2) WHERE version = $1",
+                2, t2, v2, false);
+            snprintf(note, cap, "migration %s failed: role %s cannot log in", version, role);
+            return false;
+        }
+    }
     int pid = 0;
     if (!launch_executor(version, MyDatabaseId, role, &pid)) {
-        if (!OidIsValid(get_role_oid(role, true))) {
-            Oid types[2] = {TEXTOID, TEXTOID};
-            Datum values[2] = {CStringGetTextDatum(version), CStringGetTextDatum(role)};
-            spi("UPDATE rubberduck.migrations SET status = 'failed', finished_at = now(), "
-                "error = format('role %s that queued it no longer exists', $2) WHERE version = $1",
-                2, types, values, false);
-        }
         snprintf(note, cap, "could not start a migration executor for %s (max_worker_processes?)", version);
         return false;
     }
