@@ -553,11 +553,12 @@ void run_transactional_statements(const MigPlan *plan, int first, int last, cons
 char *watch_baseline_json(const MigAnalysis *analysis, const MigOptions *opts) {
     if (opts->watch_ms <= 0) return pstrdup("{\"state\": \"off\"}");
     spi_exec("SELECT n.nspname FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n "
-             "ON n.oid = e.extnamespace WHERE e.extname = 'pg_stat_statements'",
+             "ON n.oid = e.extnamespace WHERE e.extname = 'pg_stat_statements' AND "
+             "pg_catalog.current_setting('shared_preload_libraries') ~ '(^|[\\s,\"])pg_stat_statements($|[\\s,\"])'",
              0, nullptr, nullptr, nullptr, true);
     if (SPI_processed == 0)
         return pstrdup("{\"state\": \"skipped\", \"reason\": \"pg_stat_statements is not installed in this "
-                       "database: no latency to compare\"}");
+                       "database or not preloaded: no latency to compare\"}");
     char *nsp = spi_value(0, 1);
     if (analysis->n_tables == 0)
         return pstrdup("{\"state\": \"skipped\", \"reason\": \"the migration touches no existing table\"}");

@@ -230,7 +230,8 @@ void run_watches(bool autonomous, char *note, size_t cap) {
         "coalesce((watch->>'max_regression')::float8, 1.5), options ? 'watch', "
         "(watch->>'until')::timestamptz + 4 * ((watch->>'window_ms')::float8 * interval '1 millisecond') <= now() "
         "FROM rubberduck.migrations WHERE status = 'applied' AND watch->>'state' = 'watching' "
-        "AND (watch->>'until')::timestamptz <= now() ORDER BY finished_at",
+        "AND (watch->>'until')::timestamptz <= now() "
+        "AND pg_catalog.current_setting('shared_preload_libraries') ~ 'pg_stat_statements' ORDER BY finished_at",
         0, nullptr, nullptr, true);
     int n = static_cast<int>(SPI_processed);
     WatchRow *rows = static_cast<WatchRow *>(palloc0(sizeof(WatchRow) * (n + 1)));
