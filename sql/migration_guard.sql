@@ -36,6 +36,8 @@ SHOW lock_timeout;
 SET lock_timeout = '3s';
 ALTER TABLE g_small ADD COLUMN note2 text;   -- the session's own lock_timeout is kept
 RESET lock_timeout;
+-- Statements that refuse transaction blocks still run after the guard's analysis (an internal subtransaction).
+VACUUM FULL g_small;
 -- A failing DDL is recorded as failed; a rolled-back one as ok (it ran).
 ALTER TABLE g_small ADD COLUMN note text;
 BEGIN;

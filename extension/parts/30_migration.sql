@@ -35,7 +35,6 @@ CREATE FUNCTION rubberduck.calibrate_migration_throughput(sample_rows integer DE
 RETURNS TABLE(kind text, rows_per_sec double precision, bytes_per_sec double precision)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-SET rubberduck.migration_guard = off
 SET max_parallel_workers_per_gather = 0
 SET client_min_messages = warning
 AS $$

@@ -7,10 +7,13 @@
 
 namespace rubberduck::pg {
 
+void register_indexing();  // src/pg/index/indexing_registration.cpp
+
 void register_extension_parts() {
     register_query_optimizer();
     register_migration_analysis();
     migration::register_migration_exec();
+    register_indexing();
 }
 
 }  // namespace rubberduck::pg

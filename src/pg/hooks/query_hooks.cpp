@@ -222,6 +222,15 @@ PlannedStmt *planner(Query *parse, const char *query_string, int cursor_options,
     QueryStatsShared *qs = query_stats_shared();
     LWLockAcquire(qs->stats_lock, LW_SHARED);
     auto *e = static_cast<QueryEntry *>(hash_search(query_stats_hash(), &key, HASH_FIND, nullptr));
+    if (!e) {
+        // A constant-free statement's entry is created here when its text was stashed at parse analysis.
+        LWLockRelease(qs->stats_lock);
+        const StashedText *st = stashed(parse->queryId);
+        if (!st) return result;
+        query_entry_find_or_create(key, st->text, st->len, true);
+        LWLockAcquire(qs->stats_lock, LW_SHARED);
+        e = static_cast<QueryEntry *>(hash_search(query_stats_hash(), &key, HASH_FIND, nullptr));
+    }
     if (e) {
         SpinLockAcquire(&e->mutex);
         e->c.plans++;
@@ -800,12 +809,13 @@ cq::CommandKind command_kind(CmdType cmd) {
 void push_ring(uint64_t queryid, uint64_t rows, CmdType cmd) {
     ExecRing *r = exec_ring(MyBackendId - 1);
     if (!r) return;
-    instr_time now;
-    INSTR_TIME_SET_CURRENT(now);
     RingEntry e;
     e.queryid = queryid;
     e.rows = rows;
-    e.timestamp_us = static_cast<int64_t>(INSTR_TIME_GET_MICROSEC(now));
+    // Top level: the statement's start time (no clock read). Nested statements (a long PL/pgSQL loop) read
+    // the clock so that a loop still running is not taken for an idle run.
+    e.timestamp_us = static_cast<int64_t>(nesting_level > 0 ? GetCurrentTimestamp()
+                                                            : GetCurrentStatementStartTimestamp());
     e.lxid = MyProc ? MyProc->lxid : 0;
     e.pid = MyProcPid;
     e.nesting_level = static_cast<int16_t>(std::min(nesting_level, 32767));
@@ -847,7 +857,7 @@ void record_execution(QueryDesc *qd) {
         e = static_cast<QueryEntry *>(hash_search(query_stats_hash(), &key, HASH_FIND, nullptr));
     }
     if (e) {
-        TimestampTz now = GetCurrentTimestamp();
+        TimestampTz now = GetCurrentStatementStartTimestamp();  // no clock read on the common path
         SpinLockAcquire(&e->mutex);
         QueryCounters &c = e->c;
         if (c.calls == 0 || ms < c.min_ms) c.min_ms = ms;

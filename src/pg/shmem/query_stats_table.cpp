@@ -133,7 +133,7 @@ void evict_predicates() {
 void init_entry(QueryEntry *e, const char *text, int len, bool text_known) {
     SpinLockInit(&e->mutex);
     std::memset(&e->c, 0, sizeof e->c);
-    e->c.first_seen = e->c.last_seen = GetCurrentTimestamp();
+    e->c.first_seen = e->c.last_seen = GetCurrentStatementStartTimestamp();
     e->c.usage = 1.0;
     len = std::max(0, std::min(len, kQueryTextLen - 1));
     if (text && len > 0) std::memcpy(e->text, text, len);
@@ -319,7 +319,7 @@ void predicate_add(const PredKey &key, double selectivity, double examined, doub
             }
         }
     }
-    TimestampTz now = GetCurrentTimestamp();
+    TimestampTz now = GetCurrentStatementStartTimestamp();
     SpinLockAcquire(&e->mutex);
     e->executions++;
     if (selectivity >= 0.0) {

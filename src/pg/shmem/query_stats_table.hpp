@@ -149,7 +149,7 @@ struct Exemplar {
 struct RingEntry {
     uint64_t queryid;
     uint64_t rows;
-    int64_t timestamp_us;
+    int64_t timestamp_us;  // statement start (TimestampTz, µs)
     uint32_t lxid;  // local transaction id (MyProc->lxid)
     int32_t pid;    // the backend's pid: a ring index is reused by later backends
     int16_t nesting_level;

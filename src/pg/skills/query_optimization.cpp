@@ -31,9 +31,6 @@
 #include "pg/shmem/query_stats_table.hpp"
 #include "pg/skills/query_optimization.hpp"
 
-extern "C" {
-#include "portability/instr_time.h"
-}
 
 namespace rubberduck::pg {
 namespace {
@@ -294,8 +291,6 @@ void learn(const QueryEntry *entries, int n, const RingEntry *ring, int nring, u
                 append_line(qi.suggestions, sizeof qi.suggestions, s.regression_text);
             }
         }
-        cq::BaselineComparison cmp = l.baseline->compare(a.queryid, cq::LatencyMoments{a.exec.n, a.exec.mean, a.exec.variance()});
-        (void)cmp;
         if (qi.flags == 0) continue;
         out[count++] = qi;
         ++flagged;
@@ -337,9 +332,7 @@ void run_query_optimization(CycleContext &ctx, rt::Mode mode, SkillOutcome &outc
         r->drained = r->head;
         SpinLockRelease(&r->mutex);
     }
-    instr_time now;
-    INSTR_TIME_SET_CURRENT(now);
-    int64_t now_us = static_cast<int64_t>(INSTR_TIME_GET_MICROSEC(now));
+    int64_t now_us = static_cast<int64_t>(GetCurrentTimestamp());  // the rings' clock: TimestampTz µs
 
     auto *out = static_cast<QueryInsight *>(palloc(sizeof(QueryInsight) * kMaxInsights));
     auto *events = static_cast<RegressionEvent *>(palloc(sizeof(RegressionEvent) * kMaxRegressionEvents));

@@ -1,5 +1,6 @@
 // Which run step each skill of the catalog (core/runtime/agent_catalog.h) has.
 #include "pg/skills/skill.hpp"
+#include "pg/skills/indexing.hpp"
 #include "pg/skills/query_optimization.hpp"
 
 namespace rubberduck::pg {
@@ -21,6 +22,8 @@ SkillRun skill_runner(int skill_index) {
             return query_optimization_runner();
         case 5:  // migration_safety
             return run_migration_safety;
+        case 1:
+            return indexing_runner();
         default:
             return run_not_built;
     }
