@@ -161,3 +161,16 @@ TEST(MigrationWatch, OkInsufficientAndResets) {
     std::vector<QueryLatencySample> zero = {{"1", 100, 0, 200, 0}};
     EXPECT_EQ(judge_regression(zero, 1.5, 1).verdict, WatchVerdict::Ok);
 }
+
+TEST(MigrationWatch, MinimumGrowthPerCall) {
+    // 0.014 ms -> 0.114 ms: 8x, but 0.1 ms per call is noise under a 0.5 ms floor.
+    std::vector<QueryLatencySample> tiny = {{"1", 1000, 14, 1588, 14 + 588 * 0.114}};
+    auto r = judge_regression(tiny, 1.5, 20, 0.5);
+    EXPECT_EQ(r.verdict, WatchVerdict::Ok);
+    EXPECT_GT(r.ratio, 8.0);
+    EXPECT_NE(r.reason.find("below the minimum growth"), std::string::npos);
+    EXPECT_EQ(judge_regression(tiny, 1.5, 20, 0.05).verdict, WatchVerdict::Regressed);
+    // 0.017 ms -> 168 ms regresses whatever the floor.
+    std::vector<QueryLatencySample> big = {{"1", 1000, 17, 1020, 17 + 20 * 168.0}};
+    EXPECT_EQ(judge_regression(big, 1.5, 20, 0.5).verdict, WatchVerdict::Regressed);
+}

@@ -102,7 +102,7 @@ std::vector<std::string> row_count_violations(const std::vector<RowCountObservat
 }
 
 RegressionResult judge_regression(const std::vector<QueryLatencySample> &samples, double max_ratio,
-                                  double min_calls) {
+                                  double min_calls, double min_delta_ms) {
     RegressionResult r;
     double would_have_ms = 0, took_ms = 0;
     for (const auto &s : samples) {
@@ -128,11 +128,13 @@ RegressionResult judge_regression(const std::vector<QueryLatencySample> &samples
     r.after_mean_ms = took_ms / r.after_calls;
     // A before-mean of zero (sub-microsecond timer resolution) cannot regress by a ratio; treat as equal.
     r.ratio = would_have_ms > 0 ? took_ms / would_have_ms : 1.0;
-    r.verdict = r.ratio > max_ratio ? WatchVerdict::Regressed : WatchVerdict::Ok;
+    bool grew_enough = r.after_mean_ms - r.before_mean_ms >= min_delta_ms;
+    r.verdict = r.ratio > max_ratio && grew_enough ? WatchVerdict::Regressed : WatchVerdict::Ok;
     snprintf(buf, sizeof buf,
              "mean latency of %d queries on the migrated tables went from %.3f ms to %.3f ms per call (%.2fx over "
-             "%.0f calls; threshold %.2fx)",
-             r.queries, r.before_mean_ms, r.after_mean_ms, r.ratio, r.after_calls, max_ratio);
+             "%.0f calls; threshold %.2fx%s)",
+             r.queries, r.before_mean_ms, r.after_mean_ms, r.ratio, r.after_calls, max_ratio,
+             r.ratio > max_ratio && !grew_enough ? ", but below the minimum growth per call" : "");
     r.reason = buf;
     return r;
 }

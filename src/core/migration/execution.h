@@ -104,8 +104,10 @@ struct RegressionResult {
 // Compares, for each query seen before the migration, its mean latency since the migration with its mean
 // before; the ratio is weighted by calls since the migration. Queries whose counters went backwards (stats
 // reset) or that had no calls before are skipped. Insufficient below min_calls calls since the migration.
+// A regression also needs the mean to have grown by at least min_delta_ms per call: sub-millisecond queries
+// swing by several times under unrelated load, and rolling a migration back over 0.1 ms is noise, not safety.
 RegressionResult judge_regression(const std::vector<QueryLatencySample> &samples, double max_ratio,
-                                  double min_calls);
+                                  double min_calls, double min_delta_ms = 0);
 const char *watch_verdict_name(WatchVerdict v);  // "insufficient" | "ok" | "regressed"
 
 }  // namespace rubberduck::core::migration

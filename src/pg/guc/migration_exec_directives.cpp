@@ -26,6 +26,12 @@ void define_migration_exec_directives() {
                             "regression.",
                             nullptr, &migration_exec_directives.watch_min_calls, 20, 1, 1000000000, PGC_SIGHUP, 0,
                             nullptr, nullptr, nullptr);
+    DefineCustomRealVariable("rubberduck.migration_watch_min_delta",
+                             "Minimum growth of the mean latency per call (ms) before the watch calls it a regression.",
+                             "Sub-millisecond queries swing by several times under unrelated load; a ratio alone "
+                             "would roll back harmless migrations.",
+                             &migration_exec_directives.watch_min_delta_ms, 0.5, 0.0, 1e6, PGC_SIGHUP, 0, nullptr,
+                             nullptr, nullptr);
 }
 
 }  // namespace rubberduck::pg::migration

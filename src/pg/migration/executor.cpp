@@ -553,11 +553,12 @@ void run_transactional_statements(const MigPlan *plan, int first, int last, cons
 char *watch_baseline_json(const MigAnalysis *analysis, const MigOptions *opts) {
     if (opts->watch_ms <= 0) return pstrdup("{\"state\": \"off\"}");
     spi_exec("SELECT n.nspname FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n "
-             "ON n.oid = e.extnamespace WHERE e.extname = 'pg_stat_statements'",
+             "ON n.oid = e.extnamespace WHERE e.extname = 'pg_stat_statements' AND "
+             "pg_catalog.current_setting('shared_preload_libraries') ~ '(^|[\\s,\"])pg_stat_statements($|[\\s,\"])'",
              0, nullptr, nullptr, nullptr, true);
     if (SPI_processed == 0)
         return pstrdup("{\"state\": \"skipped\", \"reason\": \"pg_stat_statements is not installed in this "
-                       "database: no latency to compare\"}");
+                       "database or not preloaded: no latency to compare\"}");
     char *nsp = spi_value(0, 1);
     if (analysis->n_tables == 0)
         return pstrdup("{\"state\": \"skipped\", \"reason\": \"the migration touches no existing table\"}");
@@ -719,7 +720,7 @@ char *ledger_json(const char *version, const char *checksum, const char *up_sql,
         "SELECT jsonb_strip_nulls(jsonb_build_object('version', $1, 'checksum', $2, 'up_sql', $3, 'down_sql', $4, "
         "'analysis', $5::jsonb, 'predicted_ms', $6, 'actual_ms', $7, 'status', $8, 'requested', $9, "
         "'started_at', $10, 'finished_at', %s, 'error', $11, 'options', $12::jsonb, 'progress', $13::jsonb, "
-        "'watch', $14::jsonb))::text",
+        "'watch', $14::jsonb, 'applied_by', current_user))::text",
         finished ? "clock_timestamp()" : "NULL::timestamptz");
     spi_exec(q, 14, types, values, nulls, true);
     return spi_value(0, 1);

@@ -13,6 +13,7 @@ struct MigrationExecDirectives {
     int watch_window_ms = 5 * 60 * 1000;
     double max_regression = 1.5;
     int watch_min_calls = 20;
+    double watch_min_delta_ms = 0.5;
 };
 extern MigrationExecDirectives migration_exec_directives;
 void define_migration_exec_directives();

@@ -491,6 +491,9 @@ void ledger_job(uint32 handle) {
     dsm_segment *seg = dsm_attach(handle);
     if (!seg) return;
     auto *msg = static_cast<LedgerMessage *>(dsm_segment_address(seg));
+    // The caller waits for us: never wait long on a row lock it may hold itself (e.g. an uncommitted
+    // rollback_migration() of the same version earlier in its transaction); fail and let it warn instead.
+    set_session("lock_timeout", "5s");
     begin_txn();
     Oid types[1] = {TEXTOID};
     Datum values[1] = {CStringGetTextDatum(msg->json)};

@@ -67,15 +67,25 @@ bool start_pending(char *note, size_t cap) {
     if (SPI_processed == 0) return false;
     char *version = val(0, 1);
     char *role = val(0, 2);
+    {
+        // The executor connects as the role that queued the migration: it must be able to log in, or the worker
+        // would die at connection and the row would be retried forever.
+        Oid types[1] = {TEXTOID};
+        Datum values[1] = {CStringGetTextDatum(role)};
+        spi("SELECT rolcanlogin FROM pg_catalog.pg_roles WHERE rolname = $1", 1, types, values, true);
+        if (SPI_processed == 0 || strcmp(val(0, 1), "t") != 0) {
+            Oid t2[2] = {TEXTOID, TEXTOID};
+            Datum v2[2] = {CStringGetTextDatum(version), CStringGetTextDatum(role)};
+            spi("UPDATE rubberduck.migrations SET status = 'failed', finished_at = now(), "
+                "error = format('role %s that queued it does not exist or cannot log in: the executor connects as "
+                "that role', $2) WHERE version = $1",
+                2, t2, v2, false);
+            snprintf(note, cap, "migration %s failed: role %s cannot log in", version, role);
+            return false;
+        }
+    }
     int pid = 0;
     if (!launch_executor(version, MyDatabaseId, role, &pid)) {
-        if (!OidIsValid(get_role_oid(role, true))) {
-            Oid types[2] = {TEXTOID, TEXTOID};
-            Datum values[2] = {CStringGetTextDatum(version), CStringGetTextDatum(role)};
-            spi("UPDATE rubberduck.migrations SET status = 'failed', finished_at = now(), "
-                "error = format('role %s that queued it no longer exists', $2) WHERE version = $1",
-                2, types, values, false);
-        }
         snprintf(note, cap, "could not start a migration executor for %s (max_worker_processes?)", version);
         return false;
     }
@@ -92,7 +102,8 @@ struct WatchRow {
     char *pgss_schema;
     char *baseline_json;
     double max_regression;
-    bool consent;  // options.watch given explicitly
+    bool consent;     // options.watch given explicitly
+    bool final_call;  // five windows have passed: judge with what there is
 };
 
 void judge_watch(const WatchRow &w, bool may_act, char *note, size_t cap) {
@@ -120,7 +131,8 @@ void judge_watch(const WatchRow &w, bool may_act, char *note, size_t cap) {
         std::vector<cm::QueryLatencySample> samples;
         for (int i = 0; i < n; ++i)
             samples.push_back({ids[i], num[4 * i], num[4 * i + 1], num[4 * i + 2], num[4 * i + 3]});
-        auto r = cm::judge_regression(samples, w.max_regression, migration_exec_directives.watch_min_calls);
+        auto r = cm::judge_regression(samples, w.max_regression, migration_exec_directives.watch_min_calls,
+                                       migration_exec_directives.watch_min_delta_ms);
         verdict = r.verdict;
         ratio = r.ratio;
         before_ms = r.before_mean_ms;
@@ -136,6 +148,11 @@ void judge_watch(const WatchRow &w, bool may_act, char *note, size_t cap) {
     const char *verdict_sql =
         "jsonb_build_object('verdict', $2, 'reason', $3, 'ratio', round($4::numeric, 3), "
         "'before_mean_ms', round($5::numeric, 3), 'after_mean_ms', round($6::numeric, 3), 'judged_at', now())";
+    if (verdict == cm::WatchVerdict::Insufficient && !w.final_call) {
+        // Not enough calls yet: keep watching (up to 5 windows) rather than declare a pass on no evidence.
+        snprintf(note, cap, "migration %s: %s; still watching", w.version, reason);
+        return;
+    }
     if (verdict != cm::WatchVerdict::Regressed) {
         spi(psprintf("UPDATE rubberduck.migrations SET watch = watch || %s || "
                      "jsonb_build_object('state', 'passed', 'announced', true) WHERE version = $1",
@@ -210,9 +227,11 @@ void judge_watch(const WatchRow &w, bool may_act, char *note, size_t cap) {
 void run_watches(bool autonomous, char *note, size_t cap) {
     spi("SELECT version, down_sql, options::text, coalesce(progress->>'search_path', '\"$user\", public'), "
         "watch->>'pgss_schema', coalesce(watch->'baseline', '{}')::text, "
-        "coalesce((watch->>'max_regression')::float8, 1.5), options ? 'watch' "
+        "coalesce((watch->>'max_regression')::float8, 1.5), options ? 'watch', "
+        "(watch->>'until')::timestamptz + 4 * ((watch->>'window_ms')::float8 * interval '1 millisecond') <= now() "
         "FROM rubberduck.migrations WHERE status = 'applied' AND watch->>'state' = 'watching' "
-        "AND (watch->>'until')::timestamptz <= now() ORDER BY finished_at",
+        "AND (watch->>'until')::timestamptz <= now() "
+        "AND pg_catalog.current_setting('shared_preload_libraries') ~ 'pg_stat_statements' ORDER BY finished_at",
         0, nullptr, nullptr, true);
     int n = static_cast<int>(SPI_processed);
     WatchRow *rows = static_cast<WatchRow *>(palloc0(sizeof(WatchRow) * (n + 1)));
@@ -225,6 +244,7 @@ void run_watches(bool autonomous, char *note, size_t cap) {
         rows[i].baseline_json = val(i, 6);
         rows[i].max_regression = strtod(val(i, 7), nullptr);
         rows[i].consent = strcmp(val(i, 8), "t") == 0;
+        rows[i].final_call = strcmp(val(i, 9), "t") == 0;
     }
     for (int i = 0; i < n; ++i) {
         if (!rows[i].pgss_schema) continue;

@@ -20,13 +20,11 @@ void run_migration_safety(CycleContext &ctx, core::runtime::Mode mode, SkillOutc
                                  static_cast<unsigned long long>(lost)),
                           errhint("The ring holds %d records; the migration agent drains it every cycle.",
                                   migration::kDdlRingSize)));
-    char note[kNoteLen];
-    snprintf(note, sizeof note, "ddl_log: %d new guarded DDL statement(s) recorded", n);
+    if (n > 0) ereport(DEBUG1, (errmsg("rubberduck: %d guarded DDL statement(s) logged", n)));
+    // Execution side: queued migrations, crashed executors, post-migration watch.
     SkillOutcome exec_outcome;
     run_migration_execution(ctx, mode, exec_outcome);
-    char both[kNoteLen];
-    snprintf(both, sizeof both, "%s; %s", note, exec_outcome.note);
-    set_text(outcome.note, sizeof outcome.note, both);
+    set_text(outcome.note, sizeof outcome.note, exec_outcome.note);
 }
 
 }  // namespace rubberduck::pg
