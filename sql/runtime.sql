@@ -38,14 +38,17 @@ SET rubberduck.mode = 'observe';
 ALTER SYSTEM SET rubberduck.skills = 'query_optimization,migration_safety,health_monitoring';
 ALTER SYSTEM SET rubberduck.migration_mode = 'observe';
 SELECT pg_reload_conf();
+SELECT pg_sleep(0.5);  -- SIGHUP is processed between statements, not inside wait_until
 SELECT wait_until($$SELECT current_setting('rubberduck.skills') = 'query_optimization,migration_safety,health_monitoring'$$);
 SELECT pg_sleep(0.3);
 SELECT rubberduck.wake_agent('data_persistence') > 0 AS cycled;
-SELECT skill, enabled, mode, note FROM rubberduck.skills WHERE agent IN ('data_persistence', 'migration') ORDER BY skill;
+SELECT skill, enabled, mode, CASE WHEN NOT enabled THEN note END AS why_off
+  FROM rubberduck.skills WHERE agent IN ('data_persistence', 'migration') ORDER BY skill;
 SELECT agent, mode, skills FROM rubberduck.agents ORDER BY agent;
 ALTER SYSTEM RESET rubberduck.skills;
 ALTER SYSTEM RESET rubberduck.migration_mode;
 SELECT pg_reload_conf();
+SELECT pg_sleep(0.5);  -- SIGHUP is processed between statements, not inside wait_until
 SELECT wait_until($$SELECT current_setting('rubberduck.skills') = 'all'$$);
 
 -- Signals: published, delivered to every agent but the sender (NOTIFY mirroring: tests/scenarios).

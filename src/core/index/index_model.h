@@ -10,6 +10,7 @@
 //   * An empty opclass means "the default operator class of the column's type".
 #pragma once
 #include "core/common/no_postgres.h"
+#include "core/common/sql_quote.h"
 
 #include <cstdint>
 #include <string>
@@ -162,9 +163,7 @@ struct Workload {
     const RelationStats *find_relation(uint32_t oid) const;
 };
 
-// Identifier quoting exactly like PostgreSQL's quote_ident(): left bare only when it is all [a-z0-9_], starts
-// with [a-z_] and is not a reserved / column-name / type-function-name keyword.
-std::string quote_ident(const std::string &identifier);
+using core::quote_ident;  // core/common/sql_quote.h
 
 // CREATE [UNIQUE] INDEX CONCURRENTLY [name] ON schema.table USING method (keys) [INCLUDE (...)] [WHERE ...].
 // Throws std::invalid_argument when the definition is unusable (no table, no keys, INCLUDE on a non-btree

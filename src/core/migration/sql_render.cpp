@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <set>
 
+#include "core/common/sql_quote.h"
 #include "core/migration/rules.h"
 
 namespace rubberduck::core::migration::detail {
@@ -125,90 +126,7 @@ std::string format_rows(double rows) {
 }
 
 std::string quote_ident(const std::string &ident) {
-    // Reserved words that cannot be column or table names unquoted (the ones migrations actually hit).
-    static const std::set<std::string> kReserved = {"all",
-                                                    "analyse",
-                                                    "analyze",
-                                                    "and",
-                                                    "any",
-                                                    "array",
-                                                    "as",
-                                                    "asc",
-                                                    "both",
-                                                    "case",
-                                                    "cast",
-                                                    "check",
-                                                    "collate",
-                                                    "column",
-                                                    "constraint",
-                                                    "create",
-                                                    "current_date",
-                                                    "current_time",
-                                                    "current_timestamp",
-                                                    "current_user",
-                                                    "default",
-                                                    "desc",
-                                                    "distinct",
-                                                    "do",
-                                                    "else",
-                                                    "end",
-                                                    "except",
-                                                    "false",
-                                                    "fetch",
-                                                    "for",
-                                                    "foreign",
-                                                    "from",
-                                                    "grant",
-                                                    "group",
-                                                    "having",
-                                                    "in",
-                                                    "initially",
-                                                    "intersect",
-                                                    "into",
-                                                    "leading",
-                                                    "limit",
-                                                    "localtime",
-                                                    "not",
-                                                    "null",
-                                                    "offset",
-                                                    "on",
-                                                    "only",
-                                                    "or",
-                                                    "order",
-                                                    "placing",
-                                                    "primary",
-                                                    "references",
-                                                    "returning",
-                                                    "select",
-                                                    "session_user",
-                                                    "some",
-                                                    "symmetric",
-                                                    "table",
-                                                    "then",
-                                                    "to",
-                                                    "trailing",
-                                                    "true",
-                                                    "union",
-                                                    "unique",
-                                                    "user",
-                                                    "using",
-                                                    "variadic",
-                                                    "when",
-                                                    "where",
-                                                    "window",
-                                                    "with"};
-    bool plain = !ident.empty() && (std::islower(static_cast<unsigned char>(ident[0])) || ident[0] == '_');
-    for (char c : ident)
-        if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
-              c == '_' || c == '$'))
-            plain = false;
-    if (plain && !kReserved.count(ident)) return ident;
-    std::string out = "\"";
-    for (char c : ident) {
-        if (c == '"') out += '"';
-        out += c;
-    }
-    return out + "\"";
+    return ident.empty() ? std::string("\"\"") : core::quote_ident(ident);
 }
 
 std::string quote_rel(const RelationName &name) {

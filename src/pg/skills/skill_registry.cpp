@@ -1,5 +1,6 @@
 // Which run step each skill of the catalog (core/runtime/agent_catalog.h) has.
 #include "pg/skills/skill.hpp"
+#include "pg/skills/query_optimization.hpp"
 
 namespace rubberduck::pg {
 namespace {
@@ -14,6 +15,8 @@ void run_not_built(CycleContext &, core::runtime::Mode, SkillOutcome &outcome) {
 
 SkillRun skill_runner(int skill_index) {
     switch (skill_index) {
+        case 0:
+            return query_optimization_runner();
         default:
             return run_not_built;
     }
