@@ -27,6 +27,12 @@ FROM rubberduck.query_insights WHERE query LIKE '%qi_t WHERE%' ORDER BY query;
 -- No constant leaks into the stored text.
 SELECT count(*) AS leaks FROM rubberduck.query_insights
 WHERE query LIKE '%secret_value_123%' OR query ~ 'id = [0-9]';
+-- rubberduck.track = none collects nothing.
+SET rubberduck.track = 'none';
+SELECT k FROM qi_t WHERE id = 8;
+RESET rubberduck.track;
+SELECT calls FROM rubberduck.query_insights
+WHERE query = 'SELECT k FROM qi_t WHERE id = $1' AND userid = current_user::regrole;
 
 -- 2. Privacy: another role sees its own text, not ours.
 CREATE ROLE qi_other LOGIN;

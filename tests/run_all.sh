@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The body of `make test`: build (-Werror), unit (CTest), sandbox, regress, pgtap, scenarios. Counts tests, not
+# The body of `make test`: build (-Werror), unit (CTest), sandbox, regress, pgtap, scenarios, compat (PostgreSQL's
+# own regression suite with and without our hooks). Counts tests, not
 # stages: each stage contributes its own pass/fail counts (build and sandbox count as one test each; a stage that
 # could not run counts as one failure). Prints each stage's time, a summary table, and last exactly one line
 # `N passed, M failed`; exit status 1 if M > 0.
@@ -12,7 +13,7 @@ cd "$(dirname "$0")/.."
 repo=$PWD
 logdir=$repo/tmp/test-logs
 mkdir -p "$logdir"
-all_stages=(build unit sandbox regress pgtap scenarios)
+all_stages=(build unit sandbox regress pgtap scenarios compat)
 if [[ $# -gt 0 ]]; then stages=("$@"); else stages=("${all_stages[@]}"); fi
 for s in "${stages[@]}"; do
   [[ " ${all_stages[*]} " == *" $s "* ]] || { echo "unknown stage '$s' (stages: ${all_stages[*]})" >&2; exit 2; }
@@ -117,6 +118,16 @@ for stage in "${stages[@]}"; do
       st_pass[$stage]=0 st_fail[$stage]=1 st_note[$stage]="could not run: no sandbox"
     else
       run_stage "$stage" "tests/run_$stage.sh" || rc=$?
+      parse_counts "$stage" "$rc"
+    fi
+    ;;
+  compat)
+    # PostgreSQL's own regression suite with and without our hooks (tests/compat/core_regress.sh).
+    if [[ -z $sandbox_ok ]]; then
+      echo "==> $stage: not run (no sandbox)"
+      st_pass[$stage]=0 st_fail[$stage]=1 st_note[$stage]="could not run: no sandbox"
+    else
+      run_stage "$stage" tests/compat/core_regress.sh || rc=$?
       parse_counts "$stage" "$rc"
     fi
     ;;

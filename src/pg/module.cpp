@@ -26,13 +26,15 @@ RD_EXPORT void _PG_init(void) {
     define_directives();
     register_runtime_reset_targets();
     if (!process_shared_preload_libraries_in_progress) return;
-    // Only when preloaded: otherwise postgresql.conf's postmaster-level rubberduck.* lines would be rejected.
-    mark_directives_reserved();
     preloaded = true;
     EnableQueryId();  // query ids without pg_stat_statements
     register_runtime_registry();
     register_signal_bus();
     register_extension_parts();
+    // Only when preloaded: otherwise postgresql.conf's postmaster-level rubberduck.* lines would be rejected.
+    // After every area has defined its directives: reserving the prefix drops the placeholders that
+    // postgresql.conf created for directives not defined yet (their values would be lost with a WARNING).
+    mark_directives_reserved();
     install_shmem_hooks();
     register_launcher();
 }

@@ -51,7 +51,7 @@ tap_cmp "$(cluster_psql -c 'select count(*) from rubberduck.query_insights')" -l
 for i in $(seq 1 300); do
   echo "SELECT count(*) FROM pg_class WHERE oid IN ($(seq -s, 1 "$i"));"
 done | cluster_psql >/dev/null
-for round in 1 2 3; do
+for _ in 1 2 3; do
   for i in 1 2 3 4 5; do echo "SELECT v FROM r WHERE id = $i;"; done | cluster_psql >/dev/null
 done
 n=$(cluster_psql -c 'select count(*) from rubberduck.query_insights')

@@ -32,7 +32,8 @@ constexpr const char *kFlagNames[] = {"slow",          "seq_scan_heavy", "low_hi
 constexpr int kFlagCount = 7;
 
 int cmp_insight(const void *a, const void *b) {
-    uint64_t x = static_cast<const QueryInsight *>(a)->queryid, y = static_cast<const QueryInsight *>(b)->queryid;
+    uint64_t x = static_cast<const QueryInsight *>(a)->queryid,
+             y = static_cast<const QueryInsight *>(b)->queryid;
     return x < y ? -1 : (x > y ? 1 : 0);
 }
 
@@ -233,8 +234,9 @@ extern "C" Datum rubberduck_predicates(PG_FUNCTION_ARGS) {
         values[7] = text_datum(clause_text(kind));
         if (kind == PredKind::FuncOp) {
             const char *fname = OidIsValid(p.key.funcid) ? get_func_name(p.key.funcid) : nullptr;
-            values[8] = text_datum(fname ? psprintf("%s(%s)", quote_identifier(fname), quote_identifier(cols[0]))
-                                         : psprintf("(%s)::?", quote_identifier(cols[0])));
+            values[8] =
+                text_datum(fname ? psprintf("%s(%s)", quote_identifier(fname), quote_identifier(cols[0]))
+                                 : psprintf("(%s)::?", quote_identifier(cols[0])));
         } else {
             nulls[8] = true;
         }
@@ -280,9 +282,9 @@ extern "C" Datum rubberduck_exemplars(PG_FUNCTION_ARGS) {
         }
         values[6] = PointerGetDatum(construct_array(types, np, REGTYPEOID, sizeof(Oid), true, TYPALIGN_INT));
         int dims[1] = {np}, lbs[1] = {1};
-        values[7] = PointerGetDatum(np > 0 ? construct_md_array(vals, vnulls, 1, dims, lbs, TEXTOID, -1, false,
-                                                                TYPALIGN_INT)
-                                           : construct_empty_array(TEXTOID));
+        values[7] = PointerGetDatum(
+            np > 0 ? construct_md_array(vals, vnulls, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT)
+                   : construct_empty_array(TEXTOID));
         put_row(srf, values, nulls);
     }
     return (Datum)0;

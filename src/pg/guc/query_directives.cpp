@@ -15,15 +15,16 @@ void define_query_directives() {
                             "The N statements with the most total execution time are flagged slow too.",
                             "0 turns the top-N rule off.", &query_directives.slow_query_top_n, 10, 0, 10000,
                             PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
-    DefineCustomIntVariable("rubberduck.n_plus_one_threshold",
-                            "Executions of one statement by one backend in one transaction or burst that make "
-                            "an N+1 pattern.",
-                            nullptr, &query_directives.n_plus_one_threshold, 10, 2, 1000000, PGC_SIGHUP, 0,
-                            nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "rubberduck.n_plus_one_threshold",
+        "Executions of one statement by one backend in one transaction or burst that make "
+        "an N+1 pattern.",
+        nullptr, &query_directives.n_plus_one_threshold, 10, 2, 1000000, PGC_SIGHUP, 0, nullptr, nullptr,
+        nullptr);
     DefineCustomRealVariable("rubberduck.regression_alpha",
-                             "Significance level of the plan regression test (one-sided Welch t-test).", nullptr,
-                             &query_directives.regression_alpha, 0.01, 1e-9, 0.5, PGC_SIGHUP, 0, nullptr,
-                             nullptr, nullptr);
+                             "Significance level of the plan regression test (one-sided Welch t-test).",
+                             nullptr, &query_directives.regression_alpha, 0.01, 1e-9, 0.5, PGC_SIGHUP, 0,
+                             nullptr, nullptr, nullptr);
 }
 
 }  // namespace rubberduck::pg

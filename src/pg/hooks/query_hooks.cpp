@@ -4,12 +4,12 @@
 // shared-lock hash lookup and a spinlock-protected counter update; no C++ allocation, no catalog lookup.
 //
 // What is skipped: parallel workers (their leader counts the statement), queryId 0, our own agents
-// (in_agent_process), utility statements, and nested statements unless rubberduck.track = all (none: nothing).
-// Nesting depth is one counter raised around ExecutorRun/Finish, planning and utility statements and
-// restored in PG_FINALLY (R26).
+// (in_agent_process), utility statements, and nested statements unless rubberduck.track = all (none:
+// nothing). Nesting depth is one counter raised around ExecutorRun/Finish, planning and utility statements
+// and restored in PG_FINALLY (R26).
 //
-// Sampled executions (rubberduck.sample_rate) run with per-node row instrumentation; at ExecutorEnd their plan
-// state tree is walked for predicates (scan quals, join clauses, ORDER BY/GROUP BY columns) and the most
+// Sampled executions (rubberduck.sample_rate) run with per-node row instrumentation; at ExecutorEnd their
+// plan state tree is walked for predicates (scan quals, join clauses, ORDER BY/GROUP BY columns) and the most
 // expensive ones may leave an exemplar (query_stats_table.hpp).
 #include <algorithm>
 
@@ -117,7 +117,8 @@ int normalize_query(const char *query, int query_loc, int query_len, const Jumbl
         }
         scanner_finish(scanner);
     }
-    int w = 0, pos = query_loc, end = query_loc + query_len, param = jstate ? jstate->highest_extern_param_id : 0;
+    int w = 0, pos = query_loc, end = query_loc + query_len,
+        param = jstate ? jstate->highest_extern_param_id : 0;
     auto put = [&](const char *s, int len) {
         len = std::min(len, cap - 1 - w);
         if (len > 0) {
@@ -155,7 +156,8 @@ int stash_next = 0;
 
 void stash_text(uint64 queryid, const char *text, int len) {
     if (!stash)
-        stash = static_cast<StashedText *>(MemoryContextAllocZero(TopMemoryContext, sizeof(StashedText) * kStashSlots));
+        stash = static_cast<StashedText *>(
+            MemoryContextAllocZero(TopMemoryContext, sizeof(StashedText) * kStashSlots));
     StashedText &s = stash[stash_next];
     stash_next = (stash_next + 1) % kStashSlots;
     s.queryid = queryid;
@@ -199,6 +201,14 @@ void post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate) {
 }
 
 // ---- planning ----------------------------------------------------------------------------------------
+constexpr int kPendingPlans = 4;
+struct PendingPlan {
+    uint64 queryid;
+    double ms;
+};
+PendingPlan pending_plans[kPendingPlans];
+int pending_next = 0;
+
 PlannedStmt *planner(Query *parse, const char *query_string, int cursor_options, ParamListInfo params) {
     bool track = parse->queryId != UINT64CONST(0) && parse->utilityStmt == nullptr && tracking(nesting_level);
     instr_time start;
@@ -217,19 +227,26 @@ PlannedStmt *planner(Query *parse, const char *query_string, int cursor_options,
     instr_time duration;
     INSTR_TIME_SET_CURRENT(duration);
     INSTR_TIME_SUBTRACT(duration, start);
-    double ms = INSTR_TIME_GET_MILLISEC(duration);
-    QueryKey key = make_key(parse->queryId);
-    QueryStatsShared *qs = query_stats_shared();
-    LWLockAcquire(qs->stats_lock, LW_SHARED);
-    auto *e = static_cast<QueryEntry *>(hash_search(query_stats_hash(), &key, HASH_FIND, nullptr));
-    if (e) {
-        SpinLockAcquire(&e->mutex);
-        e->c.plans++;
-        e->c.total_plan_ms += ms;
-        SpinLockRelease(&e->mutex);
-    }
-    LWLockRelease(qs->stats_lock);
+    // Counted with the execution (one shared-memory update per statement instead of two).
+    PendingPlan &p = pending_plans[pending_next];
+    pending_next = (pending_next + 1) % kPendingPlans;
+    p.queryid = parse->queryId;
+    p.ms = INSTR_TIME_GET_MILLISEC(duration);
     return result;
+}
+
+// Planning time waiting for its execution: the executor hook adds it to the statement's counters in the same
+// update. A few slots, because statements nested in a function are planned and run inside the outer one's
+// execution. A statement planned but never executed (EXPLAIN) is not counted.
+double take_pending_plan(uint64 queryid, bool *found) {
+    for (auto &p : pending_plans)
+        if (p.queryid == queryid && queryid != 0) {
+            p.queryid = 0;
+            *found = true;
+            return p.ms;
+        }
+    *found = false;
+    return 0.0;
 }
 
 // ---- executor ----------------------------------------------------------------------------------------
@@ -387,7 +404,8 @@ Expr *strip(Expr *e) {
 }
 
 // Follows OUTER_VAR/INNER_VAR/INDEX_VAR references down the plan to a base relation column.
-bool resolve_column(PlanState *ps, Expr *expr, WalkContext &ctx, Oid *relid, AttrNumber *attno, int depth = 0) {
+bool resolve_column(PlanState *ps, Expr *expr, WalkContext &ctx, Oid *relid, AttrNumber *attno,
+                    int depth = 0) {
     expr = strip(expr);
     if (!expr || !IsA(expr, Var) || !ps || depth > 32) return false;
     auto *v = reinterpret_cast<Var *>(expr);
@@ -396,6 +414,11 @@ bool resolve_column(PlanState *ps, Expr *expr, WalkContext &ctx, Oid *relid, Att
     const List *tlist = nullptr;
     if (v->varno == OUTER_VAR) {
         child = outerPlanState(ps);
+        // Append/MergeAppend (partitions, UNION ALL): the first member stands for all of them.
+        if (!child && IsA(ps, AppendState) && reinterpret_cast<AppendState *>(ps)->as_nplans > 0)
+            child = reinterpret_cast<AppendState *>(ps)->appendplans[0];
+        if (!child && IsA(ps, MergeAppendState) && reinterpret_cast<MergeAppendState *>(ps)->ms_nplans > 0)
+            child = reinterpret_cast<MergeAppendState *>(ps)->mergeplans[0];
     } else if (v->varno == INNER_VAR) {
         child = innerPlanState(ps);
     } else if (v->varno == INDEX_VAR) {
@@ -404,7 +427,8 @@ bool resolve_column(PlanState *ps, Expr *expr, WalkContext &ctx, Oid *relid, Att
         auto *tle = get_tle_by_resno(const_cast<List *>(tlist), v->varattno);
         return tle && resolve_column(ps, tle->expr, ctx, relid, attno, depth + 1);
     } else {
-        if (v->varno <= 0 || v->varno > static_cast<int>(list_length(ctx.estate->es_range_table))) return false;
+        if (v->varno <= 0 || v->varno > static_cast<int>(list_length(ctx.estate->es_range_table)))
+            return false;
         RangeTblEntry *rte = exec_rt_fetch(v->varno, ctx.estate);
         if (rte->rtekind != RTE_RELATION) return false;
         *relid = rte->relid;
@@ -416,8 +440,8 @@ bool resolve_column(PlanState *ps, Expr *expr, WalkContext &ctx, Oid *relid, Att
     return tle && resolve_column(child, tle->expr, ctx, relid, attno, depth + 1);
 }
 
-void add_record(WalkContext &ctx, PredKind kind, Oid relid, AttrNumber attno, Oid opno, Oid funcid, bool commuted,
-                double sel, double examined, double returned, bool used_index) {
+void add_record(WalkContext &ctx, PredKind kind, Oid relid, AttrNumber attno, Oid opno, Oid funcid,
+                bool commuted, double sel, double examined, double returned, bool used_index) {
     if (ctx.count >= kMaxPredsPerExecution) return;
     PredRecord &r = ctx.records[ctx.count++];
     std::memset(&r.key, 0, sizeof r.key);
@@ -437,7 +461,8 @@ void add_record(WalkContext &ctx, PredKind kind, Oid relid, AttrNumber attno, Oi
 }
 
 // A function or cast applied to exactly one column: f(col) or col::type.
-bool function_on_column(PlanState *ps, Expr *e, WalkContext &ctx, Oid *funcid, Oid *relid, AttrNumber *attno) {
+bool function_on_column(PlanState *ps, Expr *e, WalkContext &ctx, Oid *funcid, Oid *relid,
+                        AttrNumber *attno) {
     e = strip(e);
     if (!e) return false;
     List *args = nullptr;
@@ -478,8 +503,8 @@ void add_clause(WalkContext &ctx, PlanState *ps, Expr *clause, bool join, bool u
             if (b->boolop == NOT_EXPR) return;
             ListCell *lc;
             foreach (lc, b->args)
-                add_clause(ctx, ps, static_cast<Expr *>(lfirst(lc)), join, used_index, sel, examined, returned,
-                           depth + 1);
+                add_clause(ctx, ps, static_cast<Expr *>(lfirst(lc)), join, used_index, sel, examined,
+                           returned, depth + 1);
             return;
         }
         case T_OpExpr: {
@@ -488,21 +513,24 @@ void add_clause(WalkContext &ctx, PlanState *ps, Expr *clause, bool join, bool u
             Expr *l = static_cast<Expr *>(linitial(op->args)), *r = static_cast<Expr *>(lsecond(op->args));
             Oid lrel, rrel;
             AttrNumber latt, ratt;
-            bool lcol = resolve_column(ps, l, ctx, &lrel, &latt), rcol = resolve_column(ps, r, ctx, &rrel, &ratt);
+            bool lcol = resolve_column(ps, l, ctx, &lrel, &latt),
+                 rcol = resolve_column(ps, r, ctx, &rrel, &ratt);
             if (join) {
-                if (lcol) add_record(ctx, PredKind::Join, lrel, latt, op->opno, InvalidOid, false, -1, 0, 0, false);
-                if (rcol) add_record(ctx, PredKind::Join, rrel, ratt, op->opno, InvalidOid, true, -1, 0, 0, false);
+                if (lcol)
+                    add_record(ctx, PredKind::Join, lrel, latt, op->opno, InvalidOid, false, -1, 0, 0, false);
+                if (rcol)
+                    add_record(ctx, PredKind::Join, rrel, ratt, op->opno, InvalidOid, true, -1, 0, 0, false);
                 return;
             }
             if (lcol && !rcol) {
-                add_record(ctx, PredKind::Op, lrel, latt, op->opno, InvalidOid, false, sel, examined, returned,
-                           used_index);
+                add_record(ctx, PredKind::Op, lrel, latt, op->opno, InvalidOid, false, sel, examined,
+                           returned, used_index);
             } else if (rcol && !lcol) {
                 add_record(ctx, PredKind::Op, rrel, ratt, op->opno, InvalidOid, true, sel, examined, returned,
                            used_index);
             } else if (lcol && rcol) {
-                add_record(ctx, PredKind::Op, lrel, latt, op->opno, InvalidOid, false, sel, examined, returned,
-                           used_index);
+                add_record(ctx, PredKind::Op, lrel, latt, op->opno, InvalidOid, false, sel, examined,
+                           returned, used_index);
                 if (rrel != lrel || ratt != latt)
                     add_record(ctx, PredKind::Op, rrel, ratt, op->opno, InvalidOid, true, sel, examined,
                                returned, used_index);
@@ -585,8 +613,8 @@ bool walk_planstate(PlanState *ps, void *arg) {
         case T_IndexScan:
             ctx.scan_rows += examined;
             if (nloops > 0) {
-                add_clauses(ctx, ps, reinterpret_cast<IndexScan *>(plan)->indexqualorig, false, true, index_sel(ps),
-                            examined, examined);
+                add_clauses(ctx, ps, reinterpret_cast<IndexScan *>(plan)->indexqualorig, false, true,
+                            index_sel(ps), examined, examined);
                 add_clauses(ctx, ps, plan->qual, false, false, filter_sel, examined, ntuples);
             }
             break;
@@ -621,7 +649,8 @@ bool walk_planstate(PlanState *ps, void *arg) {
             break;
     }
     // planstate_tree_walker takes an unprototyped walker; go through void(*)(void) (-Wcast-function-type).
-    return planstate_tree_walker(ps, reinterpret_cast<bool (*)()>(reinterpret_cast<void (*)()>(walk_planstate)), arg);
+    return planstate_tree_walker(
+        ps, reinterpret_cast<bool (*)()>(reinterpret_cast<void (*)()>(walk_planstate)), arg);
 }
 
 // ORDER BY / GROUP BY of the statement: the sort or grouping at the top of the plan (under Limit, Result,
@@ -652,16 +681,16 @@ void top_of_plan(WalkContext &ctx, PlanState *ps) {
                 auto *a = reinterpret_cast<Agg *>(plan);
                 PlanState *child = outerPlanState(ps);
                 if (a->numCols > 0 && child)
-                    add_sort_columns(ctx, ps, PredKind::GroupBy, a->numCols, a->grpColIdx, child->plan->targetlist,
-                                     child);
+                    add_sort_columns(ctx, ps, PredKind::GroupBy, a->numCols, a->grpColIdx,
+                                     child->plan->targetlist, child);
                 return;
             }
             case T_Group: {
                 auto *g = reinterpret_cast<Group *>(plan);
                 PlanState *child = outerPlanState(ps);
                 if (child)
-                    add_sort_columns(ctx, ps, PredKind::GroupBy, g->numCols, g->grpColIdx, child->plan->targetlist,
-                                     child);
+                    add_sort_columns(ctx, ps, PredKind::GroupBy, g->numCols, g->grpColIdx,
+                                     child->plan->targetlist, child);
                 return;
             }
             default:
@@ -763,7 +792,9 @@ void maybe_keep_exemplar(QueryDesc *qd, double ms) {
             cheapest = i;
         }
     }
-    if (target == -1) target = free_slot >= 0 ? free_slot : (cheapest >= 0 && ms > qs->exemplars[cheapest].exec_ms ? cheapest : -1);
+    if (target == -1)
+        target = free_slot >= 0 ? free_slot
+                                : (cheapest >= 0 && ms > qs->exemplars[cheapest].exec_ms ? cheapest : -1);
     if (target >= 0) {
         qs->exemplars[target] = *ex;
         double min_ms = 0;
@@ -800,12 +831,13 @@ cq::CommandKind command_kind(CmdType cmd) {
 void push_ring(uint64_t queryid, uint64_t rows, CmdType cmd) {
     ExecRing *r = exec_ring(MyBackendId - 1);
     if (!r) return;
-    instr_time now;
-    INSTR_TIME_SET_CURRENT(now);
     RingEntry e;
     e.queryid = queryid;
     e.rows = rows;
-    e.timestamp_us = static_cast<int64_t>(INSTR_TIME_GET_MICROSEC(now));
+    // Top level: the statement's start time (no clock read). Nested statements (a long PL/pgSQL loop) read
+    // the clock so that a loop still running is not taken for an idle run.
+    e.timestamp_us =
+        static_cast<int64_t>(nesting_level > 0 ? GetCurrentTimestamp() : GetCurrentStatementStartTimestamp());
     e.lxid = MyProc ? MyProc->lxid : 0;
     e.pid = MyProcPid;
     e.nesting_level = static_cast<int16_t>(std::min(nesting_level, 32767));
@@ -825,11 +857,13 @@ void record_execution(QueryDesc *qd) {
     uint64_t rows = qd->estate->es_processed;
     int bucket = core::stats::LatencyHistogram::bucket_for(ms);
     uint64_t fp = plan_fingerprint(qd->plannedstmt);
-    bool sampled = qd->planstate && qd->planstate->instrument &&
-                   (qd->instrument_options & INSTRUMENT_ROWS) != 0;
+    bool sampled =
+        qd->planstate && qd->planstate->instrument && (qd->instrument_options & INSTRUMENT_ROWS) != 0;
     double scan_rows = 0, seq_rows = 0;
     if (sampled) record_predicates(qd, nullptr, &scan_rows, &seq_rows);
 
+    bool planned = false;
+    double plan_ms = take_pending_plan(queryid, &planned);
     QueryKey key = make_key(queryid);
     QueryStatsShared *qs = query_stats_shared();
     LWLockAcquire(qs->stats_lock, LW_SHARED);
@@ -847,7 +881,7 @@ void record_execution(QueryDesc *qd) {
         e = static_cast<QueryEntry *>(hash_search(query_stats_hash(), &key, HASH_FIND, nullptr));
     }
     if (e) {
-        TimestampTz now = GetCurrentTimestamp();
+        TimestampTz now = GetCurrentStatementStartTimestamp();  // no clock read on the common path
         SpinLockAcquire(&e->mutex);
         QueryCounters &c = e->c;
         if (c.calls == 0 || ms < c.min_ms) c.min_ms = ms;
@@ -882,6 +916,10 @@ void record_execution(QueryDesc *qd) {
             c.sampled_scan_rows += scan_rows;
             c.sampled_seq_rows += seq_rows;
         }
+        if (planned) {
+            c.plans++;
+            c.total_plan_ms += plan_ms;
+        }
         c.last_seen = now;
         c.usage += 1.0;
         SpinLockRelease(&e->mutex);
@@ -908,14 +946,16 @@ void process_utility(PlannedStmt *pstmt, const char *query_string, bool read_onl
                      ProcessUtilityContext context, ParamListInfo params, QueryEnvironment *query_env,
                      DestReceiver *dest, QueryCompletion *qc) {
     Node *parsetree = pstmt->utilityStmt;
-    bool nest = !(IsA(parsetree, ExecuteStmt) || IsA(parsetree, PrepareStmt) || IsA(parsetree, DeallocateStmt));
+    bool nest =
+        !(IsA(parsetree, ExecuteStmt) || IsA(parsetree, PrepareStmt) || IsA(parsetree, DeallocateStmt));
     if (nest) nesting_level++;
     PG_TRY();
     {
         if (prev_process_utility)
             prev_process_utility(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc);
         else
-            standard_ProcessUtility(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc);
+            standard_ProcessUtility(pstmt, query_string, read_only_tree, context, params, query_env, dest,
+                                    qc);
     }
     PG_FINALLY();
     {

@@ -62,7 +62,8 @@ void startup() {
         shared->ring_count = MaxBackends;
         shared->stats_reset = GetCurrentTimestamp();
         for (int i = 0; i < MaxBackends; ++i) {
-            auto *r = reinterpret_cast<ExecRing *>(reinterpret_cast<char *>(rings) + i * MAXALIGN(sizeof(ExecRing)));
+            auto *r = reinterpret_cast<ExecRing *>(reinterpret_cast<char *>(rings) +
+                                                   i * MAXALIGN(sizeof(ExecRing)));
             SpinLockInit(&r->mutex);
         }
     }
@@ -133,7 +134,7 @@ void evict_predicates() {
 void init_entry(QueryEntry *e, const char *text, int len, bool text_known) {
     SpinLockInit(&e->mutex);
     std::memset(&e->c, 0, sizeof e->c);
-    e->c.first_seen = e->c.last_seen = GetCurrentTimestamp();
+    e->c.first_seen = e->c.last_seen = GetCurrentStatementStartTimestamp();
     e->c.usage = 1.0;
     len = std::max(0, std::min(len, kQueryTextLen - 1));
     if (text && len > 0) std::memcpy(e->text, text, len);
@@ -314,12 +315,13 @@ void predicate_add(const PredKey &key, double selectivity, double examined, doub
                 return;
             }
             if (!found) {
-                std::memset(reinterpret_cast<char *>(e) + sizeof(PredKey), 0, sizeof(PredEntry) - sizeof(PredKey));
+                std::memset(reinterpret_cast<char *>(e) + sizeof(PredKey), 0,
+                            sizeof(PredEntry) - sizeof(PredKey));
                 SpinLockInit(&e->mutex);
             }
         }
     }
-    TimestampTz now = GetCurrentTimestamp();
+    TimestampTz now = GetCurrentStatementStartTimestamp();
     SpinLockAcquire(&e->mutex);
     e->executions++;
     if (selectivity >= 0.0) {
@@ -341,8 +343,8 @@ QueryEntry *snapshot_queries(int *count) {
     if (!shared) return nullptr;
     LWLockAcquire(shared->stats_lock, LW_SHARED);
     long n = hash_get_num_entries(stats_hash);
-    auto *out = static_cast<QueryEntry *>(palloc_extended(std::max<long>(n, 1) * sizeof(QueryEntry),
-                                                          MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM));
+    auto *out = static_cast<QueryEntry *>(
+        palloc_extended(std::max<long>(n, 1) * sizeof(QueryEntry), MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM));
     if (!out) {
         LWLockRelease(shared->stats_lock);
         ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory copying query statistics")));
@@ -374,8 +376,8 @@ PredEntry *snapshot_predicates(int *count) {
     if (!shared) return nullptr;
     LWLockAcquire(shared->pred_lock, LW_SHARED);
     long n = hash_get_num_entries(pred_hash);
-    auto *out = static_cast<PredEntry *>(palloc_extended(std::max<long>(n, 1) * sizeof(PredEntry),
-                                                         MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM));
+    auto *out = static_cast<PredEntry *>(
+        palloc_extended(std::max<long>(n, 1) * sizeof(PredEntry), MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM));
     if (!out) {
         LWLockRelease(shared->pred_lock);
         ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory copying predicates")));

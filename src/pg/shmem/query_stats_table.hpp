@@ -75,11 +75,11 @@ struct QueryCounters {
     int64_t plan_changes;   // times the fingerprint changed
     int32_t distinct_plans;
     uint64_t seen_plans[kSeenPlans];  // ring of distinct fingerprints, for distinct_plans
-    core::stats::Welford cur_plan;   // latency under plan_fp
-    core::stats::Welford prev_plan;  // latency under prev_plan_fp
-    int64_t sampled_calls;           // executions walked for predicates
-    double sampled_scan_rows;        // rows read by all scan nodes in sampled executions
-    double sampled_seq_rows;         // ... of which by sequential scans
+    core::stats::Welford cur_plan;    // latency under plan_fp
+    core::stats::Welford prev_plan;   // latency under prev_plan_fp
+    int64_t sampled_calls;            // executions walked for predicates
+    double sampled_scan_rows;         // rows read by all scan nodes in sampled executions
+    double sampled_seq_rows;          // ... of which by sequential scans
     TimestampTz first_seen;
     TimestampTz last_seen;
     double usage;  // eviction value: +1 per execution, decayed at each eviction round
@@ -121,8 +121,8 @@ struct PredKey {
 struct PredEntry {
     PredKey key;
     slock_t mutex;
-    int64_t executions;        // sampled executions that evaluated it
-    double sum_selectivity;    // sum over executions with a known selectivity
+    int64_t executions;      // sampled executions that evaluated it
+    double sum_selectivity;  // sum over executions with a known selectivity
     int64_t selectivity_count;
     double rows_examined;
     double rows_returned;
@@ -149,9 +149,9 @@ struct Exemplar {
 struct RingEntry {
     uint64_t queryid;
     uint64_t rows;
-    int64_t timestamp_us;
-    uint32_t lxid;  // local transaction id (MyProc->lxid)
-    int32_t pid;    // the backend's pid: a ring index is reused by later backends
+    int64_t timestamp_us;  // statement start (TimestampTz, µs)
+    uint32_t lxid;         // local transaction id (MyProc->lxid)
+    int32_t pid;           // the backend's pid: a ring index is reused by later backends
     int16_t nesting_level;
     uint8_t command;  // core::query::CommandKind
     uint8_t pad;
@@ -207,8 +207,7 @@ int query_stats_capacity();
 int predicate_capacity();
 
 // Hook side (PG regime, no C++ allocation).
-QueryEntry *query_entry_find_or_create(const QueryKey &key, const char *normalized, int len,
-                                       bool text_known);
+QueryEntry *query_entry_find_or_create(const QueryKey &key, const char *normalized, int len, bool text_known);
 // Fill the text of an entry created without one (caller holds nothing).
 void query_entry_set_text(const QueryKey &key, const char *normalized, int len);
 void predicate_add(const PredKey &key, double selectivity, double examined, double returned, bool used_index,

@@ -31,10 +31,6 @@
 #include "pg/shmem/query_stats_table.hpp"
 #include "pg/skills/query_optimization.hpp"
 
-extern "C" {
-#include "portability/instr_time.h"
-}
-
 namespace rubberduck::pg {
 namespace {
 
@@ -117,8 +113,9 @@ void append_line(char *dst, size_t cap, const std::string &line) {
 }
 
 // The C++ part of a cycle: inputs are POD copies, outputs go to caller-provided (palloc'd) arrays.
-void learn(const QueryEntry *entries, int n, const RingEntry *ring, int nring, uint64_t generation, int64_t now_us,
-           QueryInsight *out, int *nout, RegressionEvent *events, int *nevents, char *note, size_t note_cap) {
+void learn(const QueryEntry *entries, int n, const RingEntry *ring, int nring, uint64_t generation,
+           int64_t now_us, QueryInsight *out, int *nout, RegressionEvent *events, int *nevents, char *note,
+           size_t note_cap) {
     Learned &l = state();
     if (l.generation_known && generation != l.reset_generation) {  // reset('queries'): forget everything
         l.baseline = std::make_unique<cq::QueryBaseline>();
@@ -180,8 +177,10 @@ void learn(const QueryEntry *entries, int n, const RingEntry *ring, int nring, u
         double sum = cur.mean * cur.calls - prev.mean * prev.calls;
         double wmean = sum / static_cast<double>(dn);
         // Sum of squares about zero is additive: S = m2 + n * mean^2.
-        double s_cur = cur.m2 + cur.calls * cur.mean * cur.mean, s_prev = prev.m2 + prev.calls * prev.mean * prev.mean;
-        double wvar = dn > 1 ? std::max(0.0, (s_cur - s_prev - dn * wmean * wmean) / static_cast<double>(dn - 1)) : 0.0;
+        double s_cur = cur.m2 + cur.calls * cur.mean * cur.mean,
+               s_prev = prev.m2 + prev.calls * prev.mean * prev.mean;
+        double wvar =
+            dn > 1 ? std::max(0.0, (s_cur - s_prev - dn * wmean * wmean) / static_cast<double>(dn - 1)) : 0.0;
         if (!std::isfinite(wmean) || !std::isfinite(wvar) || wmean < 0) continue;
         if (l.baseline->update(a.queryid, cq::LatencyMoments{dn, wmean, wvar}, now_us)) ++learned_windows;
     }
@@ -238,7 +237,8 @@ void learn(const QueryEntry *entries, int n, const RingEntry *ring, int nring, u
                             " Compare the plans (EXPLAIN) and check for a dropped index or stale statistics "
                             "(ANALYZE).";
         if (nev < kMaxRegressionEvents)
-            events[nev++] = {a.queryid, v.ratio, v.p_value, before.mean_ms, after.mean_ms, before.count, after.count};
+            events[nev++] = {a.queryid,     v.ratio,      v.p_value,  before.mean_ms,
+                             after.mean_ms, before.count, after.count};
     }
     *nevents = nev;
 
@@ -265,7 +265,8 @@ void learn(const QueryEntry *entries, int n, const RingEntry *ring, int nring, u
     // Publish flags and suggestions, most expensive first, bounded.
     std::vector<std::size_t> order(aggs.size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return aggs[x].total_ms > aggs[y].total_ms; });
+    std::sort(order.begin(), order.end(),
+              [&](std::size_t x, std::size_t y) { return aggs[x].total_ms > aggs[y].total_ms; });
     int count = 0, flagged = 0;
     for (std::size_t idx : order) {
         if (count >= kMaxInsights) break;
@@ -274,11 +275,13 @@ void learn(const QueryEntry *entries, int n, const RingEntry *ring, int nring, u
         QueryInsight qi;
         std::memset(&qi, 0, sizeof qi);
         qi.queryid = a.queryid;
-        static const char *names[] = {"slow", "seq_scan_heavy", "low_hit_ratio", "temp_spill", "high_variance"};
+        static const char *names[] = {"slow", "seq_scan_heavy", "low_hit_ratio", "temp_spill",
+                                      "high_variance"};
         for (std::size_t k = 0; k < cl.flags.size(); ++k) {
             for (int b = 0; b < 5; ++b)
                 if (cl.flags[k] == names[b]) qi.flags |= 1u << b;
-            if (k < cl.suggestions.size()) append_line(qi.suggestions, sizeof qi.suggestions, cl.suggestions[k]);
+            if (k < cl.suggestions.size())
+                append_line(qi.suggestions, sizeof qi.suggestions, cl.suggestions[k]);
         }
         auto sit = l.sticky.find(a.queryid);
         if (sit != l.sticky.end()) {
@@ -294,8 +297,6 @@ void learn(const QueryEntry *entries, int n, const RingEntry *ring, int nring, u
                 append_line(qi.suggestions, sizeof qi.suggestions, s.regression_text);
             }
         }
-        cq::BaselineComparison cmp = l.baseline->compare(a.queryid, cq::LatencyMoments{a.exec.n, a.exec.mean, a.exec.variance()});
-        (void)cmp;
         if (qi.flags == 0) continue;
         out[count++] = qi;
         ++flagged;
@@ -308,8 +309,10 @@ void learn(const QueryEntry *entries, int n, const RingEntry *ring, int nring, u
         else
             ++it;
     }
-    snprintf(note, note_cap, "%d statements, %d flagged, %d baselines (%d learned this cycle), %d executions drained",
-             static_cast<int>(aggs.size()), flagged, static_cast<int>(l.baseline->size()), learned_windows, nring);
+    snprintf(note, note_cap,
+             "%d statements, %d flagged, %d baselines (%d learned this cycle), %d executions drained",
+             static_cast<int>(aggs.size()), flagged, static_cast<int>(l.baseline->size()), learned_windows,
+             nring);
 }
 
 void run_query_optimization(CycleContext &ctx, rt::Mode mode, SkillOutcome &outcome) {
@@ -327,7 +330,8 @@ void run_query_optimization(CycleContext &ctx, rt::Mode mode, SkillOutcome &outc
 
     // Drain the rings (each under its spinlock: a handful of copies).
     int cap = qs->ring_count * kRingSize;
-    auto *ring = static_cast<RingEntry *>(palloc_extended(sizeof(RingEntry) * std::max(cap, 1), MCXT_ALLOC_HUGE));
+    auto *ring =
+        static_cast<RingEntry *>(palloc_extended(sizeof(RingEntry) * std::max(cap, 1), MCXT_ALLOC_HUGE));
     int nring = 0;
     for (int i = 0; i < qs->ring_count; ++i) {
         ExecRing *r = exec_ring(i);
@@ -337,9 +341,7 @@ void run_query_optimization(CycleContext &ctx, rt::Mode mode, SkillOutcome &outc
         r->drained = r->head;
         SpinLockRelease(&r->mutex);
     }
-    instr_time now;
-    INSTR_TIME_SET_CURRENT(now);
-    int64_t now_us = static_cast<int64_t>(INSTR_TIME_GET_MICROSEC(now));
+    int64_t now_us = static_cast<int64_t>(GetCurrentTimestamp());  // the rings' clock: TimestampTz µs
 
     auto *out = static_cast<QueryInsight *>(palloc(sizeof(QueryInsight) * kMaxInsights));
     auto *events = static_cast<RegressionEvent *>(palloc(sizeof(RegressionEvent) * kMaxRegressionEvents));
@@ -356,7 +358,8 @@ void run_query_optimization(CycleContext &ctx, rt::Mode mode, SkillOutcome &outc
                  "{\"queryid\": %lld, \"ratio\": %.4g, \"p\": %.4g, \"mean_ms_before\": %.6g, "
                  "\"mean_ms_after\": %.6g, \"samples_before\": %llu, \"samples_after\": %llu}",
                  static_cast<long long>(ev.queryid), ev.ratio, ev.p_value, ev.mean_before, ev.mean_after,
-                 static_cast<unsigned long long>(ev.samples_before), static_cast<unsigned long long>(ev.samples_after));
+                 static_cast<unsigned long long>(ev.samples_before),
+                 static_cast<unsigned long long>(ev.samples_after));
         publish_signal(static_cast<int>(ctx.agent), kSignalBroadcast, "plan_regression", json);
     }
     set_text(outcome.note, sizeof outcome.note, note);
@@ -389,7 +392,8 @@ void save(core::ByteWriter &out) {
 }
 
 void load(uint32_t version, core::ByteReader &in) {
-    if (version != kSectionVersion) throw std::invalid_argument("unsupported query_optimization section version");
+    if (version != kSectionVersion)
+        throw std::invalid_argument("unsupported query_optimization section version");
     Learned &l = state();
     uint32_t blen = in.get<uint32_t>();
     if (blen > 0) {
@@ -426,7 +430,8 @@ void register_query_optimizer() {
     define_query_directives();
     install_query_hooks();
     register_reset_target("queries", reset_query_stats);
-    register_agent_state_section(rt::AgentId::QueryOptimizer, {"query_optimization", kSectionVersion, save, load});
+    register_agent_state_section(rt::AgentId::QueryOptimizer,
+                                 {"query_optimization", kSectionVersion, save, load});
 }
 
 }  // namespace rubberduck::pg

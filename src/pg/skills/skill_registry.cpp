@@ -1,5 +1,6 @@
 // Which run step each skill of the catalog (core/runtime/agent_catalog.h) has.
 #include "pg/skills/skill.hpp"
+#include "pg/skills/indexing.hpp"
 #include "pg/skills/query_optimization.hpp"
 
 namespace rubberduck::pg {
@@ -13,10 +14,16 @@ void run_not_built(CycleContext &, core::runtime::Mode, SkillOutcome &outcome) {
 
 }  // namespace
 
+void run_migration_safety(CycleContext &ctx, core::runtime::Mode mode, SkillOutcome &outcome);
+
 SkillRun skill_runner(int skill_index) {
     switch (skill_index) {
         case 0:
             return query_optimization_runner();
+        case 5:  // migration_safety
+            return run_migration_safety;
+        case 1:
+            return indexing_runner();
         default:
             return run_not_built;
     }

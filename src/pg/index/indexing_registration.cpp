@@ -1,0 +1,13 @@
+// The indexing area's registration (called from register_extension_parts when preloaded): its directives and
+// the what-if planner hooks.
+#include "pg/guc/index_directives.hpp"
+#include "pg/index/hypo_index.hpp"
+
+namespace rubberduck::pg {
+
+void register_indexing() {
+    define_index_directives();
+    install_whatif_hooks();
+}
+
+}  // namespace rubberduck::pg

@@ -1,0 +1,757 @@
+// The indexing skill (see indexing.hpp). One cycle:
+//  1. PG regime: read rubberduck.predicates, rubberduck.query_insights and rubberduck._exemplars() of this
+//     database, pg_class/pg_stats/pg_stat_user_tables of the relations involved and their existing indexes
+//     through SPI into palloc'd POD rows (no C++ object is alive across these calls, R9).
+//  2. C++ regime (cpp_guard): build the core Workload, generate candidates, run the selector; each cost
+//     request is answered by whatif_cost (which never raises: it plans in its own subtransaction), within a
+//     time budget. The chosen set comes back as POD advice rows.
+//  3. PG regime: upsert the advice by its canonical key (ids stay stable while an index stays advised), replace
+//     its per-query costs, mark advice no longer chosen 'stale'. Nothing is written on a hot standby or in
+//     observe mode.
+// The advisor only reruns when its inputs changed (or a minute passed), so a short naptime costs little.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/index/candidate_generator.h"
+#include "core/index/index_model.h"
+#include "core/index/index_selector.h"
+#include "pg/boundary/cpp_guard.hpp"
+#include "pg/functions/srf.hpp"
+#include "pg/guc/index_directives.hpp"
+#include "pg/index/whatif.hpp"
+#include "pg/shmem/runtime_registry.hpp"
+#include "pg/skills/indexing.hpp"
+
+extern "C" {
+#include "catalog/pg_type.h"
+#include "utils/array.h"
+#include "utils/lsyscache.h"
+}
+
+namespace rubberduck::pg {
+namespace {
+
+namespace ci = core::index;
+namespace rt = core::runtime;
+
+constexpr int kMaxAdvice = 64;
+constexpr int kMaxAdviceQueries = 32;
+constexpr double kBudgetSeconds = 4.0;          // worker time for one advice computation
+constexpr size_t kMaxCostRequests = 6000;        // what-if plans per computation
+constexpr double kMaintenanceMsPerWrite = 0.01;  // index maintenance per index-touching row write
+
+struct PredRow {
+    Oid relid;
+    char *column;
+    char *op;
+    int64 queryid;
+    int64 executions;
+    double selectivity;  // -1 unknown
+    bool used_index;
+    char *clause;
+    char *expression;
+    bool has_limit;
+};
+
+struct QueryRow {
+    int64 queryid;
+    double calls;
+    double total_ms;
+};
+
+struct ExemplarRow {
+    int64 queryid;
+    Oid userid;
+    char *query;
+    int nparams;
+    Oid *types;
+    const char **values;
+};
+
+struct RelRow {
+    Oid relid;
+    char *schema;
+    char *name;
+    double reltuples, relpages;
+    double ins, upd, del, hot;
+};
+
+struct ColRow {
+    Oid relid;
+    char *name;
+    int attnum;
+    char *type_name;
+    double avg_width, null_frac, n_distinct, correlation;
+    bool has_stats;
+    bool c_collation;
+};
+
+struct IdxRow {  // one column of one existing index
+    Oid relid;
+    char *index;
+    char *method;
+    bool valid, primary, unique, constraint;
+    int nkeyatts, pos;
+    char *column;
+    char *keytext;
+    char *opclass;
+    bool descending;
+    char *predicate;
+    int64 size_bytes, scans;
+};
+
+struct Inputs {
+    PredRow *preds = nullptr;
+    int npreds = 0;
+    QueryRow *queries = nullptr;
+    int nqueries = 0;
+    ExemplarRow *exemplars = nullptr;
+    int nexemplars = 0;
+    RelRow *rels = nullptr;
+    int nrels = 0;
+    ColRow *cols = nullptr;
+    int ncols = 0;
+    IdxRow *idx = nullptr;
+    int nidx = 0;
+    double window_s = 1;
+    bool trigram = false;
+};
+
+struct AdviceQuery {
+    int64 queryid;
+    double cost_before, cost_after;
+};
+
+struct AdviceRow {
+    char key[1024];
+    char relation[2 * NAMEDATALEN + 8];
+    Oid relid;
+    char columns[1024];  // '\x1f'-separated
+    char include[512];   // '\x1f'-separated
+    char method[16];
+    char predicate[512];
+    char ddl[2048];
+    char reason[256];
+    int64 size_bytes;
+    double improvement_pct;
+    int nqueries;
+    AdviceQuery queries[kMaxAdviceQueries];
+};
+
+struct Outcome {
+    int nadvice = 0;
+    bool declined = false;
+    bool cancelled = false;
+    bool truncated = false;
+    bool interrupted = false;
+    int candidates = 0;
+    int costed_queries = 0;
+    size_t cost_requests = 0;
+    double improvement_pct = 0;
+    double seconds = 0;
+};
+
+// ---- 1. inputs (PG regime) ------------------------------------------------------------------------------
+
+char *val(HeapTuple t, TupleDesc d, int c) {
+    char *v = SPI_getvalue(t, d, c);
+    return v ? pstrdup(v) : nullptr;  // caller's context is the skill's (SPI_palloc not needed: see below)
+}
+double fval(HeapTuple t, TupleDesc d, int c, double dflt = 0) {
+    bool isnull;
+    Datum v = SPI_getbinval(t, d, c, &isnull);
+    return isnull ? dflt : DatumGetFloat8(v);
+}
+int64 ival(HeapTuple t, TupleDesc d, int c) {
+    bool isnull;
+    Datum v = SPI_getbinval(t, d, c, &isnull);
+    return isnull ? 0 : DatumGetInt64(v);
+}
+int i4val(HeapTuple t, TupleDesc d, int c) {
+    bool isnull;
+    Datum v = SPI_getbinval(t, d, c, &isnull);
+    return isnull ? 0 : DatumGetInt32(v);
+}
+bool bval(HeapTuple t, TupleDesc d, int c) {
+    bool isnull;
+    Datum v = SPI_getbinval(t, d, c, &isnull);
+    return !isnull && DatumGetBool(v);
+}
+Oid oval(HeapTuple t, TupleDesc d, int c) {
+    bool isnull;
+    Datum v = SPI_getbinval(t, d, c, &isnull);
+    return isnull ? InvalidOid : DatumGetObjectId(v);
+}
+
+int run_select(const char *sql) {
+    int rc = SPI_execute(sql, true, 0);
+    if (rc != SPI_OK_SELECT) elog(ERROR, "indexing skill: query failed (%d): %s", rc, sql);
+    return static_cast<int>(SPI_processed);
+}
+
+// The skill runs with SPI connected by the agent; values are copied with pstrdup into the current memory
+// context (the cycle's), which outlives this function's SPI results.
+void gather(Inputs &in) {
+    int n = run_select(
+        "SELECT relation::oid, columns[1], operator, queryid, executions, avg_selectivity, used_index, clause, "
+        "expression, has_limit FROM rubberduck.predicates ORDER BY queryid, relation, clause, columns[1]");
+    in.preds = static_cast<PredRow *>(palloc0(sizeof(PredRow) * std::max(n, 1)));
+    for (int i = 0; i < n; ++i) {
+        HeapTuple t = SPI_tuptable->vals[i];
+        TupleDesc d = SPI_tuptable->tupdesc;
+        PredRow &p = in.preds[i];
+        p.relid = oval(t, d, 1);
+        p.column = val(t, d, 2);
+        p.op = val(t, d, 3);
+        p.queryid = ival(t, d, 4);
+        p.executions = ival(t, d, 5);
+        p.selectivity = fval(t, d, 6, -1);
+        p.used_index = bval(t, d, 7);
+        p.clause = val(t, d, 8);
+        p.expression = val(t, d, 9);
+        p.has_limit = bval(t, d, 10);
+    }
+    in.npreds = n;
+
+    n = run_select(
+        "SELECT queryid, sum(calls)::float8, sum(total_ms)::float8 FROM rubberduck.query_insights "
+        "WHERE dbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()) "
+        "GROUP BY queryid");
+    in.queries = static_cast<QueryRow *>(palloc0(sizeof(QueryRow) * std::max(n, 1)));
+    for (int i = 0; i < n; ++i) {
+        HeapTuple t = SPI_tuptable->vals[i];
+        TupleDesc d = SPI_tuptable->tupdesc;
+        in.queries[i] = {ival(t, d, 1), fval(t, d, 2), fval(t, d, 3)};
+    }
+    in.nqueries = n;
+
+    n = run_select(
+        "SELECT queryid, userid, query, param_types::oid[], param_values FROM rubberduck._exemplars() "
+        "WHERE dbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())");
+    in.exemplars = static_cast<ExemplarRow *>(palloc0(sizeof(ExemplarRow) * std::max(n, 1)));
+    for (int i = 0; i < n; ++i) {
+        HeapTuple t = SPI_tuptable->vals[i];
+        TupleDesc d = SPI_tuptable->tupdesc;
+        ExemplarRow &e = in.exemplars[i];
+        e.queryid = ival(t, d, 1);
+        e.userid = oval(t, d, 2);
+        e.query = val(t, d, 3);
+        bool isnull;
+        Datum types = SPI_getbinval(t, d, 4, &isnull);
+        int ntypes = 0;
+        if (!isnull) {
+            Datum *elems;
+            bool *nulls;
+            deconstruct_array(DatumGetArrayTypeP(types), OIDOID, sizeof(Oid), true, TYPALIGN_INT, &elems, &nulls,
+                              &ntypes);
+            e.types = static_cast<Oid *>(palloc0(sizeof(Oid) * std::max(ntypes, 1)));
+            for (int k = 0; k < ntypes; ++k) e.types[k] = nulls[k] ? TEXTOID : DatumGetObjectId(elems[k]);
+        }
+        Datum values = SPI_getbinval(t, d, 5, &isnull);
+        int nvalues = 0;
+        if (!isnull) {
+            Datum *elems;
+            bool *nulls;
+            deconstruct_array(DatumGetArrayTypeP(values), TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls,
+                              &nvalues);
+            e.values = static_cast<const char **>(palloc0(sizeof(char *) * std::max(nvalues, 1)));
+            for (int k = 0; k < nvalues; ++k) e.values[k] = nulls[k] ? nullptr : TextDatumGetCString(elems[k]);
+        }
+        e.nparams = ntypes == nvalues ? ntypes : 0;
+        if (ntypes != nvalues) e.query = nullptr;  // inconsistent exemplar: unusable
+    }
+    in.nexemplars = n;
+
+    n = run_select(
+        "SELECT extract(epoch FROM now() - coalesce((SELECT stats_reset FROM pg_catalog.pg_stat_database "
+        "WHERE datname = pg_catalog.current_database()), pg_catalog.pg_postmaster_start_time()))::float8, "
+        "EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_trgm')");
+    in.window_s = std::max(1.0, fval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, 1));
+    in.trigram = bval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+
+    if (in.npreds == 0) return;
+    // Relations named by predicates: sizes, write rates, column statistics, existing indexes.
+    const char *rels_cte =
+        "WITH r AS (SELECT DISTINCT relation::oid AS oid FROM rubberduck.predicates) ";
+    n = run_select(psprintf(
+        "%s SELECT c.oid, n.nspname::text, c.relname::text, greatest(c.reltuples, 0)::float8, c.relpages::float8, "
+        "coalesce(s.n_tup_ins, 0)::float8, coalesce(s.n_tup_upd, 0)::float8, coalesce(s.n_tup_del, 0)::float8, "
+        "coalesce(s.n_tup_hot_upd, 0)::float8 FROM r JOIN pg_catalog.pg_class c ON c.oid = r.oid "
+        "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+        "LEFT JOIN pg_catalog.pg_stat_all_tables s ON s.relid = c.oid WHERE c.relkind IN ('r', 'm') ORDER BY 1",
+        rels_cte));
+    in.rels = static_cast<RelRow *>(palloc0(sizeof(RelRow) * std::max(n, 1)));
+    for (int i = 0; i < n; ++i) {
+        HeapTuple t = SPI_tuptable->vals[i];
+        TupleDesc d = SPI_tuptable->tupdesc;
+        in.rels[i] = {oval(t, d, 1), val(t, d, 2), val(t, d, 3), fval(t, d, 4), fval(t, d, 5),
+                      fval(t, d, 6), fval(t, d, 7), fval(t, d, 8), fval(t, d, 9)};
+    }
+    in.nrels = n;
+
+    n = run_select(psprintf(
+        "%s SELECT a.attrelid, a.attname::text, a.attnum::int4, pg_catalog.format_type(a.atttypid, a.atttypmod), "
+        "coalesce(st.avg_width, 0)::float8, coalesce(st.null_frac, 0)::float8, coalesce(st.n_distinct, 0)::float8, "
+        "coalesce(st.correlation, 0)::float8, st.attname IS NOT NULL, "
+        "coalesce(co.collname IN ('C', 'POSIX'), false) "
+        "FROM r JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped "
+        "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+        "LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation "
+        "LEFT JOIN pg_catalog.pg_stats st ON st.schemaname = n.nspname AND st.tablename = c.relname "
+        "AND st.attname = a.attname AND NOT st.inherited ORDER BY 1, 3",
+        rels_cte));
+    in.cols = static_cast<ColRow *>(palloc0(sizeof(ColRow) * std::max(n, 1)));
+    for (int i = 0; i < n; ++i) {
+        HeapTuple t = SPI_tuptable->vals[i];
+        TupleDesc d = SPI_tuptable->tupdesc;
+        in.cols[i] = {oval(t, d, 1), val(t, d, 2), i4val(t, d, 3), val(t, d, 4), fval(t, d, 5), fval(t, d, 6),
+                      fval(t, d, 7), fval(t, d, 8), bval(t, d, 9), bval(t, d, 10)};
+    }
+    in.ncols = n;
+
+    n = run_select(psprintf(
+        "%s SELECT i.indrelid, ic.relname::text, am.amname::text, i.indisvalid, i.indisprimary, i.indisunique, "
+        "EXISTS (SELECT 1 FROM pg_catalog.pg_constraint con WHERE con.conindid = i.indexrelid "
+        "AND con.contype IN ('p', 'u', 'x')), i.indnkeyatts::int4, k.pos, "
+        "CASE WHEN i.indkey[k.pos - 1] <> 0 THEN a.attname::text END, "
+        "pg_catalog.pg_get_indexdef(i.indexrelid, k.pos, true), "
+        "CASE WHEN k.pos <= i.indnkeyatts AND NOT opc.opcdefault THEN opc.opcname::text END, "
+        "coalesce(k.pos <= i.indnkeyatts AND (i.indoption[k.pos - 1] & 1) = 1, false), "
+        "pg_catalog.pg_get_expr(i.indpred, i.indrelid, true), pg_catalog.pg_relation_size(i.indexrelid), "
+        "coalesce(s.idx_scan, 0) "
+        "FROM r JOIN pg_catalog.pg_index i ON i.indrelid = r.oid "
+        "JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid JOIN pg_catalog.pg_am am ON am.oid = ic.relam "
+        "CROSS JOIN LATERAL pg_catalog.generate_series(1, i.indnatts::int4) AS k(pos) "
+        "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[k.pos - 1] "
+        "AND i.indkey[k.pos - 1] <> 0 "
+        "LEFT JOIN pg_catalog.pg_opclass opc ON opc.oid = i.indclass[k.pos - 1] "
+        "LEFT JOIN pg_catalog.pg_stat_all_indexes s ON s.indexrelid = i.indexrelid "
+        "WHERE am.amname IN ('btree', 'hash', 'brin', 'gin') ORDER BY 1, 2, k.pos",
+        rels_cte));
+    in.idx = static_cast<IdxRow *>(palloc0(sizeof(IdxRow) * std::max(n, 1)));
+    for (int i = 0; i < n; ++i) {
+        HeapTuple t = SPI_tuptable->vals[i];
+        TupleDesc d = SPI_tuptable->tupdesc;
+        IdxRow &x = in.idx[i];
+        x.relid = oval(t, d, 1);
+        x.index = val(t, d, 2);
+        x.method = val(t, d, 3);
+        x.valid = bval(t, d, 4);
+        x.primary = bval(t, d, 5);
+        x.unique = bval(t, d, 6);
+        x.constraint = bval(t, d, 7);
+        x.nkeyatts = i4val(t, d, 8);
+        x.pos = i4val(t, d, 9);
+        x.column = val(t, d, 10);
+        x.keytext = val(t, d, 11);
+        x.opclass = val(t, d, 12);
+        x.descending = bval(t, d, 13);
+        x.predicate = val(t, d, 14);
+        x.size_bytes = ival(t, d, 15);
+        x.scans = ival(t, d, 16);
+    }
+    in.nidx = n;
+}
+
+// ---- 2. advice (C++ regime) -----------------------------------------------------------------------------
+
+std::string s(const char *p) {
+    return p ? std::string(p) : std::string();
+}
+
+void add_op(std::vector<ci::PredicateOp> &ops, const std::string &op) {
+    if (op == "=") ops.push_back(ci::PredicateOp::kEq);
+    else if (op == "<") ops.push_back(ci::PredicateOp::kLt);
+    else if (op == ">") ops.push_back(ci::PredicateOp::kGt);
+    else if (op == "<=") ops.push_back(ci::PredicateOp::kLe);
+    else if (op == ">=") ops.push_back(ci::PredicateOp::kGe);
+    else if (op == "= ANY") ops.push_back(ci::PredicateOp::kIn);
+    else if (op == "IS NULL") ops.push_back(ci::PredicateOp::kIsNull);
+    else if (op == "ILIKE" || op == "~~*") ops.push_back(ci::PredicateOp::kLikeInfix);
+    else if (op == "LIKE" || op == "~~") {
+        // The pattern is not recorded: offer both a prefix (btree) and an infix (trigram) reading and let the
+        // what-if planner tell which one the query can use.
+        ops.push_back(ci::PredicateOp::kLikePrefix);
+        ops.push_back(ci::PredicateOp::kLikeInfix);
+    }
+}
+
+ci::Workload build_workload(const Inputs &in, const std::set<int64_t> &with_exemplar) {
+    ci::Workload w;
+    std::map<Oid, size_t> rel_index;
+    for (int i = 0; i < in.nrels; ++i) {
+        const RelRow &r = in.rels[i];
+        ci::RelationStats rel;
+        rel.oid = r.relid;
+        rel.schema = s(r.schema);
+        rel.name = s(r.name);
+        rel.reltuples = r.reltuples;
+        rel.relpages = r.relpages;
+        rel.stats_window_seconds = in.window_s;
+        rel.inserts_per_sec = r.ins / in.window_s;
+        rel.updates_per_sec = r.upd / in.window_s;
+        rel.deletes_per_sec = r.del / in.window_s;
+        rel.hot_update_fraction = r.upd > 0 ? r.hot / r.upd : 0;
+        rel_index[r.relid] = w.relations.size();
+        w.relations.push_back(rel);
+    }
+    for (int i = 0; i < in.ncols; ++i) {
+        const ColRow &c = in.cols[i];
+        auto it = rel_index.find(c.relid);
+        if (it == rel_index.end()) continue;
+        ci::ColumnStats cs;
+        cs.name = s(c.name);
+        cs.attnum = c.attnum;
+        cs.type_name = s(c.type_name);
+        cs.avg_width = c.has_stats ? c.avg_width : 8;
+        cs.null_frac = c.null_frac;
+        cs.n_distinct = c.n_distinct;
+        cs.correlation = c.correlation;
+        cs.c_collation = c.c_collation;
+        w.relations[it->second].columns.push_back(cs);
+    }
+    for (int i = 0; i < in.nidx; ++i) {
+        const IdxRow &x = in.idx[i];
+        auto it = rel_index.find(x.relid);
+        if (it == rel_index.end()) continue;
+        ci::RelationStats &rel = w.relations[it->second];
+        if (rel.indexes.empty() || rel.indexes.back().def.name != s(x.index)) {
+            ci::ExistingIndex e;
+            e.def.relation_oid = x.relid;
+            e.def.schema = rel.schema;
+            e.def.table = rel.name;
+            e.def.name = s(x.index);
+            e.def.method = ci::parse_index_method(s(x.method));
+            e.def.unique = x.unique;
+            e.def.predicate = s(x.predicate);
+            e.size_bytes = x.size_bytes;
+            e.scans = x.scans;
+            e.valid = x.valid;
+            e.primary = x.primary;
+            e.constraint = x.constraint;
+            rel.indexes.push_back(e);
+        }
+        ci::ExistingIndex &e = rel.indexes.back();
+        if (x.pos <= x.nkeyatts) {
+            ci::IndexKey k;
+            if (x.column) k.column = x.column; else k.expression = s(x.keytext);
+            k.opclass = s(x.opclass);
+            k.descending = x.descending;
+            e.def.keys.push_back(k);
+        } else if (x.column) {
+            e.def.include.push_back(x.column);
+        }
+    }
+
+    std::map<int64_t, const QueryRow *> qrows;
+    for (int i = 0; i < in.nqueries; ++i) qrows[in.queries[i].queryid] = &in.queries[i];
+    std::map<int64_t, ci::QueryProfile> profiles;
+    for (int i = 0; i < in.npreds; ++i) {
+        const PredRow &p = in.preds[i];
+        if (!rel_index.count(p.relid) || !with_exemplar.count(p.queryid) || p.column == nullptr) continue;
+        auto qr = qrows.find(p.queryid);
+        if (qr == qrows.end() || qr->second->total_ms <= 0) continue;
+        ci::QueryProfile &qp = profiles[p.queryid];
+        qp.queryid = p.queryid;
+        qp.weight = qr->second->total_ms;
+        qp.calls = qr->second->calls;
+        ci::QueryRelationUse *use = nullptr;
+        for (auto &u : qp.relations)
+            if (u.relation_oid == p.relid) use = &u;
+        if (!use) {
+            qp.relations.push_back({});
+            use = &qp.relations.back();
+            use->relation_oid = p.relid;
+        }
+        use->has_limit = use->has_limit || p.has_limit;
+        std::string clause = s(p.clause);
+        std::string column = s(p.column);
+        if (clause == "join") {
+            if (std::find(use->join_columns.begin(), use->join_columns.end(), column) == use->join_columns.end())
+                use->join_columns.push_back(column);
+            continue;
+        }
+        if (clause == "order_by") {
+            use->order_by.push_back({column, false});
+            continue;
+        }
+        if (clause == "group_by") {
+            use->group_by.push_back(column);
+            continue;
+        }
+        std::vector<ci::PredicateOp> ops;
+        add_op(ops, s(p.op));
+        for (ci::PredicateOp op : ops) {
+            ci::PredicateObservation o;
+            o.relation_oid = p.relid;
+            o.columns = {column};
+            o.op = op;
+            o.expression = s(p.expression);
+            o.queryid = p.queryid;
+            o.executions = p.executions;
+            o.avg_selectivity = p.selectivity >= 0 && p.selectivity <= 1 ? p.selectivity : -1;
+            o.used_index = p.used_index;
+            w.predicates.push_back(o);
+        }
+    }
+    for (auto &[qid, qp] : profiles) w.queries.push_back(qp);
+    return w;
+}
+
+void join_into(char *dst, size_t cap, const std::vector<std::string> &items) {
+    std::string all;
+    for (size_t i = 0; i < items.size(); ++i) {
+        if (i) all += '\x1f';
+        all += items[i];
+    }
+    copy_message(dst, cap, all.c_str());
+}
+
+void compute(const Inputs &in, AdviceRow *out, Outcome &res) {
+    auto started = std::chrono::steady_clock::now();
+    std::map<int64_t, const ExemplarRow *> exemplars;
+    for (int i = 0; i < in.nexemplars; ++i)
+        if (in.exemplars[i].query) exemplars[in.exemplars[i].queryid] = &in.exemplars[i];
+    std::set<int64_t> with_exemplar;
+    for (const auto &[qid, e] : exemplars) with_exemplar.insert(qid);
+
+    ci::Workload w = build_workload(in, with_exemplar);
+    ci::CandidateOptions copt;
+    copt.trigram_available = in.trigram;
+    std::vector<ci::Candidate> candidates = ci::generate_candidates(w, copt);
+    res.candidates = static_cast<int>(candidates.size());
+    if (candidates.empty()) {
+        res.declined = true;
+        return;
+    }
+    ci::SelectorInput sin = ci::make_selector_input(w, candidates, kMaintenanceMsPerWrite, in.window_s);
+    ci::SelectorOptions sopt;
+    sopt.max_indexes = static_cast<size_t>(std::max(0, index_directives.max_indexes));
+    if (index_directives.storage_budget_mb >= 0)
+        sopt.storage_budget_bytes = static_cast<int64_t>(index_directives.storage_budget_mb) * 1024 * 1024;
+    sopt.min_improvement = index_directives.min_improvement;
+    sopt.max_cost_requests = kMaxCostRequests;
+    bool interrupted = false;
+    auto cancel = [&] {
+        double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        return interrupted || InterruptPending || elapsed > kBudgetSeconds;
+    };
+    ci::IndexSelector selector(sin.queries, sin.candidates, sopt, cancel);
+    while (!selector.done() && !interrupted) {
+        std::vector<ci::CostRequest> requests = selector.next_requests();
+        if (requests.empty()) break;
+        for (const ci::CostRequest &r : requests) {
+            auto ex = exemplars.find(r.queryid);
+            if (ex == exemplars.end() || interrupted) {
+                selector.provide_uncostable(r);
+                continue;
+            }
+            std::vector<ci::IndexDef> config;
+            for (int id : r.configuration) config.push_back(candidates.at(static_cast<size_t>(id)).def);
+            WhatifQuery q;
+            q.text = ex->second->query;
+            q.nparams = ex->second->nparams;
+            q.param_types = ex->second->nparams > 0 ? ex->second->types : nullptr;
+            q.param_values = ex->second->nparams > 0 ? ex->second->values : nullptr;
+            q.userid = ex->second->userid;
+            WhatifResult wr = whatif_cost(q, config);
+            if (wr.interrupted) interrupted = true;
+            if (wr.ok && std::isfinite(wr.total_cost) && wr.total_cost >= 0)
+                selector.provide_cost(r, wr.total_cost);
+            else
+                selector.provide_uncostable(r);
+        }
+    }
+    res.interrupted = interrupted;
+    res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (!selector.done()) {
+        res.cancelled = true;
+        return;
+    }
+    const ci::SelectionResult &sel = selector.result();
+    res.declined = sel.declined;
+    res.cancelled = sel.cancelled;
+    res.truncated = sel.truncated;
+    res.cost_requests = sel.cost_requests;
+    res.improvement_pct = sel.improvement_pct;
+    res.costed_queries = static_cast<int>(sel.queries.size());
+    if (sel.declined || sel.cancelled) return;
+    std::map<int64_t, const ci::QueryCost *> final_costs;
+    for (const auto &qc : sel.queries) final_costs[qc.queryid] = &qc;
+    for (const ci::ChosenIndex &chosen : sel.chosen) {
+        if (res.nadvice >= kMaxAdvice) break;
+        const ci::Candidate &c = candidates.at(static_cast<size_t>(chosen.candidate_id));
+        AdviceRow &a = out[res.nadvice++];
+        const ci::RelationStats *rel = w.find_relation(c.def.relation_oid);
+        copy_message(a.key, sizeof a.key, ci::canonical_key(c.def).c_str());
+        copy_message(a.relation, sizeof a.relation, rel ? rel->qualified_name().c_str() : c.def.table.c_str());
+        a.relid = c.def.relation_oid;
+        std::vector<std::string> cols;
+        for (const auto &k : c.def.keys) cols.push_back(k.is_expression() ? k.expression : k.column);
+        join_into(a.columns, sizeof a.columns, cols);
+        join_into(a.include, sizeof a.include, c.def.include);
+        copy_message(a.method, sizeof a.method, ci::to_string(c.def.method));
+        copy_message(a.predicate, sizeof a.predicate, c.def.predicate.c_str());
+        copy_message(a.ddl, sizeof a.ddl, ci::create_index_ddl(c.def).c_str());
+        copy_message(a.reason, sizeof a.reason, c.reason.c_str());
+        a.size_bytes = chosen.size_bytes;
+        a.improvement_pct = chosen.improvement_pct;
+        a.nqueries = 0;
+        for (const auto &qc : chosen.queries) {
+            if (a.nqueries >= kMaxAdviceQueries) break;
+            auto f = final_costs.find(qc.queryid);
+            a.queries[a.nqueries++] = {qc.queryid, qc.cost_before, f != final_costs.end() ? f->second->cost_after : qc.cost_after};
+        }
+    }
+}
+
+// ---- 3. store (PG regime) -------------------------------------------------------------------------------
+
+Datum split_array(const char *joined) {
+    char *copy = pstrdup(joined);
+    int n = 0;
+    const char *items[64];
+    if (*copy) {
+        char *p = copy;
+        while (n < 64) {
+            items[n++] = p;
+            char *sep = strchr(p, '\x1f');
+            if (!sep) break;
+            *sep = '\0';
+            p = sep + 1;
+        }
+    }
+    return text_array_datum(items, n);
+}
+
+void store(const AdviceRow *rows, int n) {
+    Datum keys[kMaxAdvice];
+    for (int i = 0; i < n; ++i) {
+        const AdviceRow &a = rows[i];
+        Oid types[12] = {TEXTOID, TEXTOID, OIDOID, TEXTARRAYOID, TEXTARRAYOID, TEXTOID, TEXTOID, TEXTOID,
+                         INT8OID, FLOAT8OID, INT4OID, TEXTOID};
+        Datum v[12];
+        char nulls[13] = "            ";
+        v[0] = CStringGetTextDatum(a.key);
+        v[1] = CStringGetTextDatum(a.relation);
+        v[2] = ObjectIdGetDatum(a.relid);
+        v[3] = split_array(a.columns);
+        v[4] = split_array(a.include);
+        v[5] = CStringGetTextDatum(a.method);
+        v[6] = CStringGetTextDatum(a.predicate);
+        if (a.predicate[0] == '\0') nulls[6] = 'n';
+        v[7] = CStringGetTextDatum(a.ddl);
+        v[8] = Int64GetDatum(a.size_bytes);
+        v[9] = Float8GetDatum(a.improvement_pct);
+        v[10] = Int32GetDatum(a.nqueries);
+        v[11] = CStringGetTextDatum(a.reason);
+        int rc = SPI_execute_with_args(
+            "INSERT INTO rubberduck.index_advice AS ia (advice_key, relation, relation_oid, columns, include, method, "
+            "predicate, ddl, est_size_bytes, est_improvement_pct, queries_improved, reason) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
+            "ON CONFLICT (advice_key) DO UPDATE SET relation = EXCLUDED.relation, relation_oid = EXCLUDED.relation_oid, "
+            "ddl = EXCLUDED.ddl, est_size_bytes = EXCLUDED.est_size_bytes, "
+            "est_improvement_pct = EXCLUDED.est_improvement_pct, queries_improved = EXCLUDED.queries_improved, "
+            "reason = EXCLUDED.reason, "
+            "status = CASE WHEN ia.status = 'stale' THEN 'advised' ELSE ia.status END, updated_at = now() "
+            "RETURNING id",
+            12, types, v, nulls, false, 1);
+        if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1) elog(ERROR, "indexing skill: advice upsert failed");
+        bool isnull;
+        int64 id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+        Oid dtypes[1] = {INT8OID};
+        Datum dv[1] = {Int64GetDatum(id)};
+        SPI_execute_with_args("DELETE FROM rubberduck.index_advice_queries WHERE advice_id = $1", 1, dtypes, dv,
+                              nullptr, false, 0);
+        for (int k = 0; k < a.nqueries; ++k) {
+            Oid qtypes[4] = {INT8OID, INT8OID, FLOAT8OID, FLOAT8OID};
+            Datum qv[4] = {Int64GetDatum(id), Int64GetDatum(a.queries[k].queryid),
+                           Float8GetDatum(a.queries[k].cost_before), Float8GetDatum(a.queries[k].cost_after)};
+            SPI_execute_with_args(
+                "INSERT INTO rubberduck.index_advice_queries (advice_id, queryid, cost_before, cost_after) "
+                "VALUES ($1, $2, $3, $4) ON CONFLICT (advice_id, queryid) DO UPDATE SET "
+                "cost_before = EXCLUDED.cost_before, cost_after = EXCLUDED.cost_after",
+                4, qtypes, qv, nullptr, false, 0);
+        }
+        keys[i] = CStringGetTextDatum(a.key);
+    }
+    ArrayType *arr = construct_array(keys, n, TEXTOID, -1, false, TYPALIGN_INT);
+    Oid stypes[1] = {TEXTARRAYOID};
+    Datum sv[1] = {PointerGetDatum(arr)};
+    SPI_execute_with_args(
+        "UPDATE rubberduck.index_advice SET status = 'stale', updated_at = now() "
+        "WHERE status = 'advised' AND NOT (advice_key = ANY ($1))",
+        1, stypes, sv, nullptr, false, 0);
+}
+
+// Inputs fingerprint: rerun only when the observed workload moved (or after a minute).
+uint64_t fingerprint(const Inputs &in) {
+    uint64_t h = 1469598103934665603ull;
+    auto mix = [&h](uint64_t v) {
+        h ^= v;
+        h *= 1099511628211ull;
+    };
+    for (int i = 0; i < in.npreds; ++i) {
+        mix(static_cast<uint64_t>(in.preds[i].queryid));
+        mix(static_cast<uint64_t>(in.preds[i].executions));
+    }
+    for (int i = 0; i < in.nexemplars; ++i) mix(static_cast<uint64_t>(in.exemplars[i].queryid));
+    for (int i = 0; i < in.nidx; ++i) mix(static_cast<uint64_t>(in.idx[i].scans) + static_cast<uint64_t>(i));
+    mix(static_cast<uint64_t>(index_directives.max_indexes));
+    mix(static_cast<uint64_t>(index_directives.storage_budget_mb));
+    mix(static_cast<uint64_t>(index_directives.min_improvement * 1e6));
+    return h;
+}
+
+uint64_t last_fingerprint = 0;
+TimestampTz last_run = 0;
+
+void run_indexing(CycleContext &ctx, rt::Mode mode, SkillOutcome &outcome) {
+    if (mode == rt::Mode::Observe) {
+        set_text(outcome.note, sizeof outcome.note, "observe mode: no advice computed");
+        return;
+    }
+    Inputs in;
+    gather(in);
+    uint64_t fp = fingerprint(in);
+    TimestampTz now = GetCurrentTimestamp();
+    if (fp == last_fingerprint && last_run != 0 &&
+        !TimestampDifferenceExceeds(last_run, now, 60 * 1000)) {
+        set_text(outcome.note, sizeof outcome.note, "workload unchanged since the last advice");
+        return;
+    }
+    auto *rows = static_cast<AdviceRow *>(palloc0(sizeof(AdviceRow) * kMaxAdvice));
+    Outcome res;
+    cpp_guard([&] { compute(in, rows, res); });
+    if (res.interrupted) CHECK_FOR_INTERRUPTS();
+    last_fingerprint = fp;
+    last_run = now;
+    char note[kNoteLen];
+    if (res.cancelled) {
+        snprintf(note, sizeof note, "advice not refreshed: the %.0f s budget ran out after %zu what-if plans",
+                 kBudgetSeconds, res.cost_requests);
+        last_fingerprint = 0;  // try again next cycle
+    } else {
+        snprintf(note, sizeof note,
+                 "%d predicates, %d exemplars, %d candidates, %zu what-if plans in %.2f s: %d indexes advised "
+                 "(%.1f%% of the workload's cost)%s%s",
+                 in.npreds, in.nexemplars, res.candidates, res.cost_requests, res.seconds, res.nadvice,
+                 res.improvement_pct, res.declined ? ", below rubberduck.indexing_min_improvement" : "",
+                 ctx.read_only ? " (read-only: not stored)" : "");
+        if (!ctx.read_only) store(rows, res.declined ? 0 : res.nadvice);
+    }
+    set_text(outcome.note, sizeof outcome.note, note);
+}
+
+}  // namespace
+
+SkillRun indexing_runner() {
+    return run_indexing;
+}
+
+}  // namespace rubberduck::pg
