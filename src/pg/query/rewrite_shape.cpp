@@ -19,6 +19,7 @@ extern "C" {
 #include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_attribute.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
 #include "access/stratnum.h"
 #include "nodes/makefuncs.h"
@@ -178,7 +179,13 @@ Var *base_column(const Level *lv, Node *n) {
         v->varno > static_cast<int>(list_length(lv->q->rtable)))
         return nullptr;
     RangeTblEntry *rte = rt_fetch(v->varno, lv->q->rtable);
-    return rte->rtekind == RTE_RELATION ? v : nullptr;
+    // Tables, partitioned tables and materialized views: things that have (or can get) indexes. A view's or
+    // foreign table's columns are not where an index or a cast fix belongs.
+    return rte->rtekind == RTE_RELATION &&
+                   (rte->relkind == RELKIND_RELATION || rte->relkind == RELKIND_PARTITIONED_TABLE ||
+                    rte->relkind == RELKIND_MATVIEW)
+               ? v
+               : nullptr;
 }
 
 Oid var_relid(const Level *lv, Var *v) {
@@ -551,10 +558,13 @@ void note_comparison(Walk *w, OpExpr *op, const char *name) {
         // implicit_type_mismatch: the column itself is converted to meet the other side's type.
         if (is_implicit_coercion(mine)) {
             Var *col = base_column(lv, strip_implicit(mine));
-            if (col) {
+            int32 typmod = col ? col->vartypmod : -1;
+            Oid base = col ? getBaseTypeAndTypmod(col->vartype, &typmod) : InvalidOid;
+            // A domain column relabelled to its base type is not converted at all.
+            if (col && base != exprType(mine)) {
                 ShapeFact *f = add_fact(w->in, ShapeFactKind::TypeCompare);
                 f->s[0] = deparse(lv, reinterpret_cast<Node *>(col), lv->prefix);
-                f->s[1] = format_type_with_typemod(col->vartype, col->vartypmod);
+                f->s[1] = format_type_with_typemod(base, typmod);
                 f->s[2] = deparse(lv, other, lv->prefix);
                 f->s[3] = format_type_be(exprType(strip_implicit(other)));
                 f->s[4] = dup(opn);
