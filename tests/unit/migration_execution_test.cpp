@@ -96,10 +96,11 @@ TEST(MigrationIntegrity, OrphanQueryMatchSimple) {
     fk.parent_table = "customers";
     fk.child_columns = {"customer_id", "region"};
     fk.parent_columns = {"id", "region"};
-    EXPECT_EQ(orphan_count_sql(fk),
-              "SELECT count(*) FROM \"public\".\"orders\" c WHERE c.\"customer_id\" IS NOT NULL AND c.\"region\" "
-              "IS NOT NULL AND NOT EXISTS (SELECT 1 FROM \"public\".\"customers\" p WHERE p.\"id\" = "
-              "c.\"customer_id\" AND p.\"region\" = c.\"region\")");
+    EXPECT_EQ(
+        orphan_count_sql(fk),
+        "SELECT count(*) FROM \"public\".\"orders\" c WHERE c.\"customer_id\" IS NOT NULL AND c.\"region\" "
+        "IS NOT NULL AND NOT EXISTS (SELECT 1 FROM \"public\".\"customers\" p WHERE p.\"id\" = "
+        "c.\"customer_id\" AND p.\"region\" = c.\"region\")");
     fk.parent_columns.pop_back();
     EXPECT_THROW(orphan_count_sql(fk), std::invalid_argument);
     fk.child_columns.clear();
@@ -110,7 +111,8 @@ TEST(MigrationIntegrity, OrphanQueryMatchSimple) {
 TEST(MigrationIntegrity, RowCountMethod) {
     EXPECT_EQ(choose_row_count_method(1000, LockMode::AccessExclusive), RowCountMethod::Exact);
     EXPECT_EQ(choose_row_count_method(1000, LockMode::Share), RowCountMethod::Exact);
-    EXPECT_EQ(choose_row_count_method(1000, LockMode::ShareUpdateExclusive), RowCountMethod::TransactionDelta);
+    EXPECT_EQ(choose_row_count_method(1000, LockMode::ShareUpdateExclusive),
+              RowCountMethod::TransactionDelta);
     EXPECT_EQ(choose_row_count_method(1000, std::nullopt), RowCountMethod::TransactionDelta);
     EXPECT_EQ(choose_row_count_method(5e6, LockMode::AccessExclusive), RowCountMethod::TransactionDelta);
 }

@@ -9,8 +9,8 @@ TEST(SqlText, TokenizesLiteralsIdentifiersAndComments) {
     auto toks = tokenize(s, 0, s.size());
     std::vector<std::string> texts;
     for (const auto &t : toks) texts.push_back(token_text(s, t));
-    std::vector<std::string> want = {"SELECT", "'a;b''c'", ",", "E'x\\'y'", ",", "$tag$ ; $tag$", ",", "\"we;ird\"",
-                                     "FROM",   "t"};
+    std::vector<std::string> want = {"SELECT",        "'a;b''c'", ",",          "E'x\\'y'", ",",
+                                     "$tag$ ; $tag$", ",",        "\"we;ird\"", "FROM",     "t"};
     EXPECT_EQ(texts, want);
     EXPECT_TRUE(statement_separators(s).empty());
 }

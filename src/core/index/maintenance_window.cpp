@@ -56,7 +56,8 @@ MaintenanceWindow parse_maintenance_window(const std::string &text) {
     size_t pos = 0;
     while (pos <= all.size()) {
         size_t comma = all.find(',', pos);
-        std::string part = trim(all.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos));
+        std::string part =
+            trim(all.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos));
         auto dash = part.find('-');
         if (dash == std::string::npos) {
             throw std::invalid_argument("invalid maintenance window \"" + all + "\": \"" + part +

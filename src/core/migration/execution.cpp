@@ -59,7 +59,8 @@ std::string qualified(std::string_view schema, std::string_view name) {
 
 std::string orphan_count_sql(const ForeignKeyInfo &fk) {
     if (fk.child_columns.empty() || fk.child_columns.size() != fk.parent_columns.size())
-        throw std::invalid_argument("foreign key " + fk.name + ": key column lists are empty or differ in length");
+        throw std::invalid_argument("foreign key " + fk.name +
+                                    ": key column lists are empty or differ in length");
     std::string not_null, join;
     for (size_t i = 0; i < fk.child_columns.size(); ++i) {
         if (i) {
@@ -70,8 +71,8 @@ std::string orphan_count_sql(const ForeignKeyInfo &fk) {
         join += "p." + quote_ident(fk.parent_columns[i]) + " = c." + quote_ident(fk.child_columns[i]);
     }
     return "SELECT count(*) FROM " + qualified(fk.child_schema, fk.child_table) + " c WHERE " + not_null +
-           " AND NOT EXISTS (SELECT 1 FROM " + qualified(fk.parent_schema, fk.parent_table) + " p WHERE " + join +
-           ")";
+           " AND NOT EXISTS (SELECT 1 FROM " + qualified(fk.parent_schema, fk.parent_table) + " p WHERE " +
+           join + ")";
 }
 
 RowCountMethod choose_row_count_method(double reltuples, std::optional<LockMode> held) {
@@ -106,7 +107,8 @@ RegressionResult judge_regression(const std::vector<QueryLatencySample> &samples
     RegressionResult r;
     double would_have_ms = 0, took_ms = 0;
     for (const auto &s : samples) {
-        if (s.calls_before <= 0 || s.calls_now < s.calls_before || s.total_ms_now < s.total_ms_before) continue;
+        if (s.calls_before <= 0 || s.calls_now < s.calls_before || s.total_ms_now < s.total_ms_before)
+            continue;
         double calls = s.calls_now - s.calls_before;
         if (calls <= 0) continue;
         double before_mean = s.total_ms_before / s.calls_before;
@@ -117,10 +119,11 @@ RegressionResult judge_regression(const std::vector<QueryLatencySample> &samples
     }
     char buf[512];
     if (r.after_calls < min_calls || r.after_calls <= 0) {
-        snprintf(buf, sizeof buf,
-                 "%.0f calls of %d queries on the migrated tables since the migration (need %.0f): not enough to "
-                 "judge",
-                 r.after_calls, r.queries, min_calls);
+        snprintf(
+            buf, sizeof buf,
+            "%.0f calls of %d queries on the migrated tables since the migration (need %.0f): not enough to "
+            "judge",
+            r.after_calls, r.queries, min_calls);
         r.reason = buf;
         return r;
     }
@@ -130,11 +133,12 @@ RegressionResult judge_regression(const std::vector<QueryLatencySample> &samples
     r.ratio = would_have_ms > 0 ? took_ms / would_have_ms : 1.0;
     bool grew_enough = r.after_mean_ms - r.before_mean_ms >= min_delta_ms;
     r.verdict = r.ratio > max_ratio && grew_enough ? WatchVerdict::Regressed : WatchVerdict::Ok;
-    snprintf(buf, sizeof buf,
-             "mean latency of %d queries on the migrated tables went from %.3f ms to %.3f ms per call (%.2fx over "
-             "%.0f calls; threshold %.2fx%s)",
-             r.queries, r.before_mean_ms, r.after_mean_ms, r.ratio, r.after_calls, max_ratio,
-             r.ratio > max_ratio && !grew_enough ? ", but below the minimum growth per call" : "");
+    snprintf(
+        buf, sizeof buf,
+        "mean latency of %d queries on the migrated tables went from %.3f ms to %.3f ms per call (%.2fx over "
+        "%.0f calls; threshold %.2fx%s)",
+        r.queries, r.before_mean_ms, r.after_mean_ms, r.ratio, r.after_calls, max_ratio,
+        r.ratio > max_ratio && !grew_enough ? ", but below the minimum growth per call" : "");
     r.reason = buf;
     return r;
 }

@@ -1,7 +1,8 @@
 // Pure decisions of guarded migration execution (rubberduck.migrate): lock-retry schedule, how a migration is
 // cut into transactional segments and top-level statements, which integrity checks run and how their results
 // are judged, and whether the post-migration watch saw a latency regression. The adapter
-// (src/pg/migration/executor*.cpp) gathers the facts and runs the SQL; everything decided here is unit-tested.
+// (src/pg/migration/executor*.cpp) gathers the facts and runs the SQL; everything decided here is
+// unit-tested.
 #pragma once
 #include "core/common/no_postgres.h"
 
@@ -36,7 +37,7 @@ bool should_retry(const RetryPolicy &policy, int attempt, std::string_view sqlst
 struct PlannedStatement {
     int statement_no = 0;  // 1-based
     std::string sql;
-    bool top_level_only = false;  // refuses a transaction block (CREATE INDEX CONCURRENTLY, VACUUM, ...)
+    bool top_level_only = false;       // refuses a transaction block (CREATE INDEX CONCURRENTLY, VACUUM, ...)
     bool transaction_control = false;  // BEGIN / COMMIT / END / START TRANSACTION: dropped
 };
 // Consecutive transactional statements form one segment (one transaction, all or nothing); each
@@ -48,7 +49,8 @@ struct Segment {
 std::vector<Segment> plan_segments(const std::vector<PlannedStatement> &statements);
 bool needs_top_level(const std::vector<Segment> &segments);
 
-// ---- integrity ---------------------------------------------------------------------------------------------
+// ---- integrity
+// ---------------------------------------------------------------------------------------------
 std::string quote_ident(std::string_view ident);  // always double-quoted, quotes doubled
 std::string qualified(std::string_view schema, std::string_view name);
 

@@ -95,8 +95,10 @@ size_t token_end_at(const std::string &s, size_t i, size_t end) {
     char c = s[i];
     if (c == '\'') return quoted_end(s, i, end, '\'', false);
     if (c == '"') return quoted_end(s, i, end, '"', false);
-    if ((c == 'e' || c == 'E') && i + 1 < end && s[i + 1] == '\'') return quoted_end(s, i + 1, end, '\'', true);
-    if (std::strchr("bBxXnN", c) && i + 1 < end && s[i + 1] == '\'') return quoted_end(s, i + 1, end, '\'', false);
+    if ((c == 'e' || c == 'E') && i + 1 < end && s[i + 1] == '\'')
+        return quoted_end(s, i + 1, end, '\'', true);
+    if (std::strchr("bBxXnN", c) && i + 1 < end && s[i + 1] == '\'')
+        return quoted_end(s, i + 1, end, '\'', false);
     if ((c == 'u' || c == 'U') && i + 2 < end && s[i + 1] == '&' && (s[i + 2] == '\'' || s[i + 2] == '"'))
         return quoted_end(s, i + 2, end, s[i + 2], false);
     if (c == '$') {
@@ -178,7 +180,8 @@ size_t matching_paren(const std::vector<Token> &tokens, size_t open) {
     if (open >= tokens.size()) return tokens.size();
     int depth = tokens[open].depth;
     for (size_t i = open + 1; i < tokens.size(); ++i)
-        if (tokens[i].depth == depth && tokens[i].end - tokens[i].begin == 1 && tokens[i].begin < tokens[i].end) {
+        if (tokens[i].depth == depth && tokens[i].end - tokens[i].begin == 1 &&
+            tokens[i].begin < tokens[i].end) {
             // a ')' at the opening depth closes it
             return i;
         }

@@ -1,7 +1,7 @@
-// A small SQL tokenizer for slicing statement text (PostgreSQL's lexical rules for strings, quoted identifiers,
-// dollar quotes, comments). The raw parse tree gives byte locations but no end positions and no text for raw
-// expressions; the adapter uses these helpers to take exact slices of the user's SQL (CHECK and DEFAULT
-// expressions, USING, index elements, partial-index predicates) and to find statement boundaries.
+// A small SQL tokenizer for slicing statement text (PostgreSQL's lexical rules for strings, quoted
+// identifiers, dollar quotes, comments). The raw parse tree gives byte locations but no end positions and no
+// text for raw expressions; the adapter uses these helpers to take exact slices of the user's SQL (CHECK and
+// DEFAULT expressions, USING, index elements, partial-index predicates) and to find statement boundaries.
 #pragma once
 #include "core/common/no_postgres.h"
 

@@ -11,7 +11,8 @@ PG_FUNCTION_INFO_V1(rubberduck_analyze_migration);
 
 RD_EXPORT Datum rubberduck_analyze_migration(PG_FUNCTION_ARGS) {
     if (PG_ARGISNULL(0))
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("the migration SQL must not be NULL")));
+        ereport(ERROR,
+                (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("the migration SQL must not be NULL")));
     const char *sql = text_to_cstring(PG_GETARG_TEXT_PP(0));
     SrfRows srf = begin_srf(fcinfo);
     // The analysis object lives in the per-call context; rows are copied into the tuplestore.

@@ -43,15 +43,16 @@ extern "C" Datum rubberduck_hypothetical_explain(PG_FUNCTION_ARGS) {
     if (!PG_ARGISNULL(1)) {
         ArrayType *arr = PG_GETARG_ARRAYTYPE_P(1);
         if (ARR_NDIM(arr) > 1)
-            ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR), errmsg("index_ddl must be a one-dimensional array")));
+            ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+                            errmsg("index_ddl must be a one-dimensional array")));
         Datum *elems;
         bool *nulls;
         deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &count);
         ddls = static_cast<const char **>(palloc(sizeof(char *) * (count > 0 ? count : 1)));
         for (int i = 0; i < count; ++i) {
             if (nulls[i])
-                ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-                                errmsg("index_ddl[%d] is NULL", i + 1)));
+                ereport(ERROR,
+                        (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("index_ddl[%d] is NULL", i + 1)));
             ddls[i] = TextDatumGetCString(elems[i]);
         }
     }
@@ -277,7 +278,8 @@ extern "C" Datum rubberduck_index_health(PG_FUNCTION_ARGS) {
     if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
     if (SPI_execute(kWindowQuery, true, 1) != SPI_OK_SELECT) elog(ERROR, "index health: window query failed");
     double window_s = float_value(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-    if (SPI_execute(kHealthQuery, true, 0) != SPI_OK_SELECT) elog(ERROR, "index health: catalog query failed");
+    if (SPI_execute(kHealthQuery, true, 0) != SPI_OK_SELECT)
+        elog(ERROR, "index health: catalog query failed");
     int nrows = static_cast<int>(SPI_processed);
     auto *rows = static_cast<KeyRow *>(MemoryContextAllocZero(cxt, sizeof(KeyRow) * (nrows > 0 ? nrows : 1)));
     TupleDesc d = SPI_tuptable->tupdesc;
@@ -414,7 +416,10 @@ extern "C" Datum rubberduck_whatif_cost(PG_FUNCTION_ARGS) {
                 if (keys[i] == nullptr) throw UserError("keys must not contain NULL");
                 ci::IndexKey k;
                 std::string key = keys[i];
-                if (key.find('(') != std::string::npos) k.expression = key; else k.column = key;
+                if (key.find('(') != std::string::npos)
+                    k.expression = key;
+                else
+                    k.column = key;
                 def.keys.push_back(k);
             }
             for (int i = 0; i < ninclude; ++i) {

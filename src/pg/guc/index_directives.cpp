@@ -38,11 +38,11 @@ void define_index_directives() {
                             "How long an autonomously built index is measured before it is kept or reverted.",
                             nullptr, &index_directives.verify_window_s, 600, 1, 30 * 86400, PGC_SIGHUP,
                             GUC_UNIT_S, nullptr, nullptr, nullptr);
-    DefineCustomStringVariable("rubberduck.indexing_maintenance_window",
-                               "When autonomous index builds may start: '' (any time) or 'HH:MM-HH:MM[, ...]'.",
-                               "Server local time; a range may wrap midnight.",
-                               &index_directives.maintenance_window, "", PGC_SIGHUP, 0,
-                               check_maintenance_window, nullptr, nullptr);
+    DefineCustomStringVariable(
+        "rubberduck.indexing_maintenance_window",
+        "When autonomous index builds may start: '' (any time) or 'HH:MM-HH:MM[, ...]'.",
+        "Server local time; a range may wrap midnight.", &index_directives.maintenance_window, "", PGC_SIGHUP,
+        0, check_maintenance_window, nullptr, nullptr);
     DefineCustomIntVariable("rubberduck.indexing_unused_window",
                             "Minimum age of the scan counters before index_health calls an index unused.",
                             "The counters' age is now() - pg_stat_database.stats_reset (or the server start "

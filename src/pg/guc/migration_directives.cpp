@@ -27,9 +27,10 @@ bool check_allow(char **newval, void **, GucSource) {
         unsigned char c = static_cast<unsigned char>(*p);
         if (!(std::islower(c) || std::isdigit(c) || c == '_' || c == ',' || c == ' ')) {
             GUC_check_errmsg("rubberduck.migration_allow must list rule ids separated by commas");
-            GUC_check_errdetail("Invalid character \"%c\"; rule ids are lower-case snake_case such as "
-                                "create_index_not_concurrently.",
-                                *p);
+            GUC_check_errdetail(
+                "Invalid character \"%c\"; rule ids are lower-case snake_case such as "
+                "create_index_not_concurrently.",
+                *p);
             return false;
         }
     }
@@ -52,12 +53,13 @@ void define_migration_directives() {
                              "warn: a WARNING with the finding and the safer alternative; enforce: an ERROR "
                              "(SQLSTATE 55000) for danger findings unless rubberduck.migration_allow lists "
                              "the rule.",
-                             &d.guard, static_cast<int>(MigrationGuardMode::Warn), guard_options, PGC_SUSET, 0,
-                             nullptr, nullptr, nullptr);
-    DefineCustomStringVariable("rubberduck.migration_allow",
-                               "Rule ids the migration guard lets through in enforce mode (comma-separated, or "
-                               "all).",
-                               nullptr, &d.allow, "", PGC_USERSET, 0, check_allow, nullptr, nullptr);
+                             &d.guard, static_cast<int>(MigrationGuardMode::Warn), guard_options, PGC_SUSET,
+                             0, nullptr, nullptr, nullptr);
+    DefineCustomStringVariable(
+        "rubberduck.migration_allow",
+        "Rule ids the migration guard lets through in enforce mode (comma-separated, or "
+        "all).",
+        nullptr, &d.allow, "", PGC_USERSET, 0, check_allow, nullptr, nullptr);
     DefineCustomIntVariable("rubberduck.migration_lock_timeout",
                             "lock_timeout the guard applies to a DDL statement that takes a lock blocking "
                             "writes when the session has none.",
@@ -79,16 +81,17 @@ void define_migration_directives() {
                       &d.dml_rows_per_sec);
     DefineCustomIntVariable("rubberduck.migration_warning_lock_ms",
                             "A lock blocking writes held at least this long is a warning.", nullptr,
-                            &d.warning_lock_ms, 1000, 1, INT_MAX, PGC_SUSET, GUC_UNIT_MS, nullptr, nullptr, nullptr);
-    DefineCustomIntVariable("rubberduck.migration_danger_lock_ms",
-                            "A lock blocking writes held at least this long is a danger.", nullptr,
-                            &d.danger_lock_ms, 10000, 1, INT_MAX, PGC_SUSET, GUC_UNIT_MS, nullptr, nullptr, nullptr);
+                            &d.warning_lock_ms, 1000, 1, INT_MAX, PGC_SUSET, GUC_UNIT_MS, nullptr, nullptr,
+                            nullptr);
+    DefineCustomIntVariable(
+        "rubberduck.migration_danger_lock_ms", "A lock blocking writes held at least this long is a danger.",
+        nullptr, &d.danger_lock_ms, 10000, 1, INT_MAX, PGC_SUSET, GUC_UNIT_MS, nullptr, nullptr, nullptr);
     DefineCustomRealVariable("rubberduck.migration_large_table_rows",
                              "Tables with more rows need a lock_timeout even for a SHARE lock.", nullptr,
                              &d.large_table_rows, 1e6, 1, 1e15, PGC_SUSET, 0, nullptr, nullptr, nullptr);
     DefineCustomRealVariable("rubberduck.migration_large_dml_rows",
-                             "UPDATE/DELETE touching more rows should be batched.", nullptr, &d.large_dml_rows,
-                             100000, 1, 1e15, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+                             "UPDATE/DELETE touching more rows should be batched.", nullptr,
+                             &d.large_dml_rows, 100000, 1, 1e15, PGC_SUSET, 0, nullptr, nullptr, nullptr);
 }
 
 bool migration_rule_allowed(const char *rule) {

@@ -9,8 +9,8 @@ enum class MigrationGuardMode { Off = 0, Warn = 1, Enforce = 2 };
 
 struct MigrationDirectives {
     int guard = static_cast<int>(MigrationGuardMode::Warn);  // rubberduck.migration_guard
-    char *allow = nullptr;                                    // rubberduck.migration_allow (USERSET)
-    int lock_timeout_ms = 5000;                               // rubberduck.migration_lock_timeout; 0 = never
+    char *allow = nullptr;                                   // rubberduck.migration_allow (USERSET)
+    int lock_timeout_ms = 5000;                              // rubberduck.migration_lock_timeout; 0 = never
     // Throughput overrides (rows or bytes per second); 0 = the calibrated figure if any, else the default.
     double rewrite_rows_per_sec = 0;
     double rewrite_bytes_per_sec = 0;

@@ -1,9 +1,9 @@
 // ProcessUtility_hook: the migration guard (docs/directives.md, "Migrations").
 //
 // Cost: for every utility statement the hook reads one enum GUC and one node tag; only the DDL kinds the
-// migration rules cover (CREATE INDEX, ALTER TABLE, DROP TABLE/INDEX/VIEW, TRUNCATE, RENAME, REINDEX, CLUSTER,
-// VACUUM FULL, CREATE TABLE, ALTER TYPE ... ADD VALUE) are analysed. Plain queries never reach this hook
-// (they go through the executor), so non-DDL statements pay nothing.
+// migration rules cover (CREATE INDEX, ALTER TABLE, DROP TABLE/INDEX/VIEW, TRUNCATE, RENAME, REINDEX,
+// CLUSTER, VACUUM FULL, CREATE TABLE, ALTER TYPE ... ADD VALUE) are analysed. Plain queries never reach this
+// hook (they go through the executor), so non-DDL statements pay nothing.
 //
 // Analysis runs inside an internal subtransaction: a failure of the analysis itself is logged and never
 // stops the user's statement. The statement runs through the previous hook (pg_stat_statements chains the
@@ -143,7 +143,8 @@ void summarise(const std::vector<cm::MigrationFinding> &findings, int statement_
         if (s.relation[0] == '\0') copy_message(s.relation, sizeof s.relation, f.relation.c_str());
         if (f.est_duration_ms > s.est_ms) s.est_ms = f.est_duration_ms;
         if (f.rule == "ok") continue;
-        if (static_cast<int8_t>(f.severity) > s.max_severity) s.max_severity = static_cast<int8_t>(f.severity);
+        if (static_cast<int8_t>(f.severity) > s.max_severity)
+            s.max_severity = static_cast<int8_t>(f.severity);
         if (rules.find(f.rule) == std::string::npos) rules += (rules.empty() ? "" : ",") + f.rule;
         bool reportable = f.severity == cm::Severity::Warning || f.severity == cm::Severity::Danger;
         if (f.severity == cm::Severity::Danger) {
@@ -199,11 +200,13 @@ void guard_analyze(PlannedStmt *pstmt, const char *query, GuardSummary &s, int a
         cb->func = delete_guard_state;
         cb->arg = st;
         MemoryContextRegisterResetCallback(cxt, cb);
-        cpp_guard([&] { describe_for_guard(st->parsed, pstmt, query, in_block, lock_timeout, statement_timeout); });
+        cpp_guard(
+            [&] { describe_for_guard(st->parsed, pstmt, query, in_block, lock_timeout, statement_timeout); });
         mg::resolve_probes(st->parsed);
         mg::read_catalog_facts(st->parsed.statements, st->facts);
         cpp_guard([&] {
-            auto findings = cm::analyze(st->parsed.statements, st->facts, mg::analyzer_options_from_directives());
+            auto findings =
+                cm::analyze(st->parsed.statements, st->facts, mg::analyzer_options_from_directives());
             summarise(findings, static_cast<int>(st->parsed.statements.size()), s);
         });
         s.analysed = true;
@@ -219,7 +222,8 @@ void guard_analyze(PlannedStmt *pstmt, const char *query, GuardSummary &s, int a
         RollbackAndReleaseCurrentSubTransaction();
         MemoryContextSwitchTo(cxt);
         CurrentResourceOwner = owner;
-        ereport(LOG, (errmsg("rubberduck migration guard: could not analyse the statement: %s", ed->message)));
+        ereport(LOG,
+                (errmsg("rubberduck migration guard: could not analyse the statement: %s", ed->message)));
         GuardSummary empty{};
         s = empty;
         s.max_severity = -1;
@@ -233,15 +237,16 @@ void guard_analyze(PlannedStmt *pstmt, const char *query, GuardSummary &s, int a
 void emit_reports(const GuardSummary &s, bool enforce) {
     for (int i = 0; i < s.nreports; ++i) {
         const GuardReport &r = s.reports[i];
-        bool allowed = r.severity == static_cast<int8_t>(cm::Severity::Danger) && migration_rule_allowed(r.rule);
-        if (enforce && r.severity == static_cast<int8_t>(cm::Severity::Danger) && !allowed) continue;  // the ERROR says it
-        ereport(WARNING,
-                (errcode(ERRCODE_WARNING),
-                 errmsg("migration guard: %s (%s)%s%s: %s", r.rule,
-                        cm::severity_name(static_cast<cm::Severity>(r.severity)), r.relation[0] ? " on " : "",
-                        r.relation, r.message),
-                 allowed ? errdetail("Allowed by rubberduck.migration_allow.") : 0,
-                 r.alternative[0] ? errhint("Safer alternative:\n%s", r.alternative) : 0));
+        bool allowed =
+            r.severity == static_cast<int8_t>(cm::Severity::Danger) && migration_rule_allowed(r.rule);
+        if (enforce && r.severity == static_cast<int8_t>(cm::Severity::Danger) && !allowed)
+            continue;  // the ERROR says it
+        ereport(WARNING, (errcode(ERRCODE_WARNING),
+                          errmsg("migration guard: %s (%s)%s%s: %s", r.rule,
+                                 cm::severity_name(static_cast<cm::Severity>(r.severity)),
+                                 r.relation[0] ? " on " : "", r.relation, r.message),
+                          allowed ? errdetail("Allowed by rubberduck.migration_allow.") : 0,
+                          r.alternative[0] ? errhint("Safer alternative:\n%s", r.alternative) : 0));
     }
 }
 
@@ -272,8 +277,9 @@ void fill_entry(mg::DdlEntry &e, PlannedStmt *pstmt, const char *query, const Gu
     e.statement[len] = '\0';
 }
 
-void guarded_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree, ProcessUtilityContext context,
-                     ParamListInfo params, QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc) {
+void guarded_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+                     ProcessUtilityContext context, ParamListInfo params, QueryEnvironment *queryEnv,
+                     DestReceiver *dest, QueryCompletion *qc) {
     int mode = migration_directives.guard;
     auto next = [&]() {
         if (prev_utility)
@@ -304,13 +310,14 @@ void guarded_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyT
         const GuardReport *r = nullptr;
         for (int i = 0; i < s.nreports; ++i)
             if (strcmp(s.reports[i].rule, s.blocked_rule) == 0) r = &s.reports[i];
-        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                        errmsg("migration guard refused the statement: %s%s%s", s.blocked_rule,
-                               r && r->relation[0] ? " on " : "", r ? r->relation : ""),
-                        r ? errdetail("%s", r->message) : 0,
-                        errhint("%s%sTo run it anyway: SET rubberduck.migration_allow = '%s';",
-                                r && r->alternative[0] ? "Safer alternative:\n" : "",
-                                r && r->alternative[0] ? psprintf("%s\n", r->alternative) : "", s.blocked_rule)));
+        ereport(ERROR,
+                (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                 errmsg("migration guard refused the statement: %s%s%s", s.blocked_rule,
+                        r && r->relation[0] ? " on " : "", r ? r->relation : ""),
+                 r ? errdetail("%s", r->message) : 0,
+                 errhint("%s%sTo run it anyway: SET rubberduck.migration_allow = '%s';",
+                         r && r->alternative[0] ? "Safer alternative:\n" : "",
+                         r && r->alternative[0] ? psprintf("%s\n", r->alternative) : "", s.blocked_rule)));
     }
 
     // lock_timeout for a statement whose lock blocks writes (SHARE and stronger, ACCESS EXCLUSIVE included).
@@ -322,9 +329,7 @@ void guarded_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyT
     }
     entry.outcome = s.allowed ? mg::DdlOutcome::Allowed : mg::DdlOutcome::Ok;
     PG_TRY();
-    {
-        next();
-    }
+    { next(); }
     PG_CATCH();
     {
         if (apply) LockTimeout = saved_lock_timeout;

@@ -69,8 +69,10 @@ SizeOut estimate_size(const HypoIndex *h, double rel_tuples, double rel_pages, d
             }
         }
         ci::SizeEstimatorOptions options;
-        if (h->fillfactor > 0 && def.method == ci::IndexMethod::kBtree) options.btree_leaf_fillfactor = h->fillfactor;
-        if (h->fillfactor > 0 && def.method == ci::IndexMethod::kHash) options.hash_fillfactor = h->fillfactor;
+        if (h->fillfactor > 0 && def.method == ci::IndexMethod::kBtree)
+            options.btree_leaf_fillfactor = h->fillfactor;
+        if (h->fillfactor > 0 && def.method == ci::IndexMethod::kHash)
+            options.hash_fillfactor = h->fillfactor;
         ci::SizeEstimate e = ci::estimate_index_size(def, rel, selectivity, options);
         SizeOut out;
         out.pages = static_cast<double>(e.pages);
@@ -88,13 +90,9 @@ double predicate_selectivity(PlannerInfo *root, RelOptInfo *rel, List *pred) {
     RelOptInfo *saved = root->simple_rel_array[rel->relid];
     root->simple_rel_array[rel->relid] = rel;
     PG_TRY();
-    {
-        sel = clauselist_selectivity(root, pred, rel->relid, JOIN_INNER, nullptr);
-    }
+    { sel = clauselist_selectivity(root, pred, rel->relid, JOIN_INNER, nullptr); }
     PG_FINALLY();
-    {
-        root->simple_rel_array[rel->relid] = saved;
-    }
+    { root->simple_rel_array[rel->relid] = saved; }
     PG_END_TRY();
     if (!(sel > 0)) sel = 1e-9;
     if (sel > 1) sel = 1;

@@ -27,8 +27,8 @@ struct HypoIndex {
     Oid relam;
     int method;  // core::index::IndexMethod
     bool unique;
-    int ncolumns;     // keys + INCLUDE
-    int nkeycolumns;  // keys
+    int ncolumns;                   // keys + INCLUDE
+    int nkeycolumns;                // keys
     int indexkeys[INDEX_MAX_KEYS];  // attnum, 0 = expression
     Oid coltype[INDEX_MAX_KEYS];    // type, typmod and collation of simple columns (index target list)
     int32 coltypmod[INDEX_MAX_KEYS];
@@ -48,7 +48,8 @@ struct HypoIndex {
     bool amcanorderbyop, amoptionalkey, amsearcharray, amsearchnulls, amhasgettuple, amhasgetbitmap,
         amcanparallel, amcanmarkpos;
     void (*amcostestimate)();
-    // Written by the hook when the index is injected: what the planner was told (for hypothetical_index_size).
+    // Written by the hook when the index is injected: what the planner was told (for
+    // hypothetical_index_size).
     double planned_pages;
     double planned_tuples;
 };
@@ -57,9 +58,9 @@ struct HypoIndex {
 struct WhatifState {
     HypoIndex **items = nullptr;
     int count = 0;
-    bool injecting = false;       // inside our planner call
-    Query *top_query = nullptr;   // the statement we plan: nested planning of other statements is left alone
-    bool naming = false;          // inside our EXPLAIN output: explain_get_index_name answers for our OIDs
+    bool injecting = false;      // inside our planner call
+    Query *top_query = nullptr;  // the statement we plan: nested planning of other statements is left alone
+    bool naming = false;         // inside our EXPLAIN output: explain_get_index_name answers for our OIDs
 };
 extern WhatifState whatif_state;
 

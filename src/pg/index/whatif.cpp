@@ -91,8 +91,8 @@ void fill_stats(HypoColumnStats *s, Oid relid, AttrNumber attnum, Oid type, int3
     s->null_frac = 0;
     s->n_distinct = 0;
     if (attnum <= 0) return;
-    HeapTuple tup = SearchSysCache3(STATRELATTINH, ObjectIdGetDatum(relid), Int16GetDatum(attnum),
-                                    BoolGetDatum(false));
+    HeapTuple tup =
+        SearchSysCache3(STATRELATTINH, ObjectIdGetDatum(relid), Int16GetDatum(attnum), BoolGetDatum(false));
     if (!HeapTupleIsValid(tup)) return;
     auto *st = reinterpret_cast<Form_pg_statistic>(GETSTRUCT(tup));
     if (typlen <= 0 && st->stawidth > 0) s->avg_width = st->stawidth;
@@ -141,7 +141,8 @@ HypoIndex *hypo_from_ddl(const char *ddl, Oid *oid_cursor) {
     const char *amname = stmt->accessMethod ? stmt->accessMethod : DEFAULT_INDEX_TYPE;
     HeapTuple amtup = SearchSysCache1(AMNAME, PointerGetDatum(amname));
     if (!HeapTupleIsValid(amtup))
-        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("access method \"%s\" does not exist", amname)));
+        ereport(ERROR,
+                (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("access method \"%s\" does not exist", amname)));
     auto *amform = reinterpret_cast<Form_pg_am>(GETSTRUCT(amtup));
     Oid amoid = amform->oid;
     Oid amhandler = amform->amhandler;
@@ -149,8 +150,9 @@ HypoIndex *hypo_from_ddl(const char *ddl, Oid *oid_cursor) {
     ReleaseSysCache(amtup);
     int method = method_of(amname);
     if (amtype != AMTYPE_INDEX || method < 0)
-        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                        errmsg("hypothetical indexes support btree, hash, brin and gin, not \"%s\"", amname)));
+        ereport(ERROR,
+                (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                 errmsg("hypothetical indexes support btree, hash, brin and gin, not \"%s\"", amname)));
     IndexAmRoutine *am = GetIndexAmRoutine(amhandler);
 
     int nkey = list_length(stmt->indexParams);
@@ -204,7 +206,8 @@ HypoIndex *hypo_from_ddl(const char *ddl, Oid *oid_cursor) {
             expr = nullptr;
         }
         if (expr == nullptr) {
-            AttrNumber att = elem->name ? get_attnum(relid, elem->name) : static_cast<AttrNumber>(h->indexkeys[i]);
+            AttrNumber att =
+                elem->name ? get_attnum(relid, elem->name) : static_cast<AttrNumber>(h->indexkeys[i]);
             if (att == InvalidAttrNumber)
                 ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
                                 errmsg("column \"%s\" does not exist", elem->name)));
@@ -350,11 +353,13 @@ List *analyze_single_dml(const char *query_text, Oid *param_types, int nparams, 
     RawStmt *rs = linitial_node(RawStmt, raw);
     NodeTag tag = nodeTag(rs->stmt);
     bool dml = tag == T_SelectStmt || tag == T_InsertStmt || tag == T_UpdateStmt || tag == T_DeleteStmt;
-    if (dml && tag == T_SelectStmt && reinterpret_cast<SelectStmt *>(rs->stmt)->intoClause != nullptr) dml = false;
+    if (dml && tag == T_SelectStmt && reinterpret_cast<SelectStmt *>(rs->stmt)->intoClause != nullptr)
+        dml = false;
     if (!dml)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                        errmsg("query must be a single SELECT, INSERT, UPDATE or DELETE statement"),
-                        errhint("Utility statements, SELECT INTO and MERGE cannot be planned hypothetically.")));
+        ereport(ERROR,
+                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                 errmsg("query must be a single SELECT, INSERT, UPDATE or DELETE statement"),
+                 errhint("Utility statements, SELECT INTO and MERGE cannot be planned hypothetically.")));
     List *queries;
     if (!infer_params) {
         queries = pg_analyze_and_rewrite_fixedparams(rs, query_text, param_types, nparams, nullptr);
@@ -381,9 +386,7 @@ PlannedStmt *plan_with_hypothetical(Query *query, const char *query_text, HypoIn
     whatif_state.top_query = query;
     whatif_state.injecting = true;
     PG_TRY();
-    {
-        plan = pg_plan_query(query, query_text, CURSOR_OPT_PARALLEL_OK, params);
-    }
+    { plan = pg_plan_query(query, query_text, CURSOR_OPT_PARALLEL_OK, params); }
     PG_FINALLY();
     {
         whatif_state.injecting = false;
@@ -397,9 +400,10 @@ PlannedStmt *plan_with_hypothetical(Query *query, const char *query_text, HypoIn
 
 char *whatif_explain(const char *query_text, const char *const *ddls, int count) {
     if (!whatif_hooks_installed())
-        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                        errmsg("hypothetical_explain needs rubberduck_agents in shared_preload_libraries"),
-                        errhint("Add rubberduck_agents to shared_preload_libraries and restart the server.")));
+        ereport(ERROR,
+                (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                 errmsg("hypothetical_explain needs rubberduck_agents in shared_preload_libraries"),
+                 errhint("Add rubberduck_agents to shared_preload_libraries and restart the server.")));
     HypoIndex **items = build_hypo_indexes(ddls, count);
     List *queries = analyze_single_dml(query_text, nullptr, 0, false);
     ExplainState *es = NewExplainState();
@@ -435,15 +439,16 @@ char *whatif_explain(const char *query_text, const char *const *ddls, int count)
 
 int64 hypothetical_index_size(const char *ddl) {
     if (!whatif_hooks_installed())
-        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                        errmsg("hypothetical_index_size needs rubberduck_agents in shared_preload_libraries"),
-                        errhint("Add rubberduck_agents to shared_preload_libraries and restart the server.")));
+        ereport(ERROR,
+                (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                 errmsg("hypothetical_index_size needs rubberduck_agents in shared_preload_libraries"),
+                 errhint("Add rubberduck_agents to shared_preload_libraries and restart the server.")));
     HypoIndex **items = build_hypo_indexes(&ddl, 1);
     HypoIndex *h = items[0];
     // Plan a trivial scan of the table: get_relation_info runs for it and the hook sizes the index.
-    char *query = psprintf("SELECT 1 FROM ONLY %s",
-                           quote_qualified_identifier(get_namespace_name(get_rel_namespace(h->relid)),
-                                                      get_rel_name(h->relid)));
+    char *query = psprintf(
+        "SELECT 1 FROM ONLY %s",
+        quote_qualified_identifier(get_namespace_name(get_rel_namespace(h->relid)), get_rel_name(h->relid)));
     List *queries = analyze_single_dml(query, nullptr, 0, false);
     (void)plan_with_hypothetical(linitial_node(Query, queries), query, items, 1, nullptr);
     return static_cast<int64>(h->planned_pages) * BLCKSZ;
@@ -475,8 +480,8 @@ void whatif_cost_pg(const PgCostInput &in, WhatifResult *out) {
         const WhatifQuery *q = in.query;
         int guc_level = NewGUCNestLevel();
         if (q->search_path != nullptr)
-            (void)set_config_option("search_path", q->search_path, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-                                    true, 0, false);
+            (void)set_config_option("search_path", q->search_path, PGC_USERSET, PGC_S_SESSION,
+                                    GUC_ACTION_SAVE, true, 0, false);
         if (q->userid != 0 && q->userid != save_user)
             SetUserIdAndSecContext(q->userid, save_sec | SECURITY_LOCAL_USERID_CHANGE);
         HypoIndex **items = build_hypo_indexes(in.ddls, in.count);
@@ -502,7 +507,8 @@ void whatif_cost_pg(const PgCostInput &in, WhatifResult *out) {
                     Oid input;
                     Oid ioparam;
                     getTypeInputInfo(types[i], &input, &ioparam);
-                    p->value = OidInputFunctionCall(input, const_cast<char *>(q->param_values[i]), ioparam, -1);
+                    p->value =
+                        OidInputFunctionCall(input, const_cast<char *>(q->param_values[i]), ioparam, -1);
                 }
             }
         }
@@ -541,7 +547,8 @@ void whatif_cost_pg(const PgCostInput &in, WhatifResult *out) {
 
 }  // namespace
 
-WhatifResult whatif_cost(const WhatifQuery &query, const std::vector<core::index::IndexDef> &config) noexcept {
+WhatifResult whatif_cost(const WhatifQuery &query,
+                         const std::vector<core::index::IndexDef> &config) noexcept {
     WhatifResult result;
     std::vector<std::string> ddl;
     std::vector<const char *> ptrs;

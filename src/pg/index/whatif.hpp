@@ -1,11 +1,11 @@
 // What-if planning with hypothetical indexes (cpp-in-postgres.md R52).
 //
 // Hypothetical indexes are backend-local. They are injected into the planner by get_relation_info_hook
-// (src/pg/hooks/whatif_relation_info.cpp) only while this backend is inside one of the two entry points below,
-// only into the planning of the statement we plan ourselves (not into nested planning that a function called
-// at plan time may do), and never into any other session. A plan built with them is never executed and never
-// cached: hypothetical_explain only runs EXPLAIN (ExecutorStart with EXEC_FLAG_EXPLAIN_ONLY, which does not
-// open index relations), whatif_cost only reads the top plan's total cost.
+// (src/pg/hooks/whatif_relation_info.cpp) only while this backend is inside one of the two entry points
+// below, only into the planning of the statement we plan ourselves (not into nested planning that a function
+// called at plan time may do), and never into any other session. A plan built with them is never executed and
+// never cached: hypothetical_explain only runs EXPLAIN (ExecutorStart with EXEC_FLAG_EXPLAIN_ONLY, which does
+// not open index relations), whatif_cost only reads the top plan's total cost.
 //
 // The index definitions are ordinary `CREATE INDEX ...` statements, parsed with raw_parser and
 // transformIndexStmt (never executed): btree (multi-column, DESC/NULLS, INCLUDE, partial, expressions),
@@ -43,10 +43,11 @@ struct WhatifResult {
 };
 
 // Plans `query` with the hypothetical indexes of `config` added to the real ones and returns the top plan's
-// total cost. Each call uses its own memory context, freed before returning. C++ regime, never throws and never raises a PostgreSQL ERROR: planning runs in an internal
-// subtransaction; a failure (bad definition, the query no longer parses, permission denied for `userid`)
-// comes back as !ok with its SQLSTATE and message. Must be called inside a transaction (e.g. a skill's
-// run step). After `interrupted`, the caller unwinds its C++ frames and calls CHECK_FOR_INTERRUPTS().
+// total cost. Each call uses its own memory context, freed before returning. C++ regime, never throws and
+// never raises a PostgreSQL ERROR: planning runs in an internal subtransaction; a failure (bad definition,
+// the query no longer parses, permission denied for `userid`) comes back as !ok with its SQLSTATE and
+// message. Must be called inside a transaction (e.g. a skill's run step). After `interrupted`, the caller
+// unwinds its C++ frames and calls CHECK_FOR_INTERRUPTS().
 WhatifResult whatif_cost(const WhatifQuery &query, const std::vector<core::index::IndexDef> &config) noexcept;
 
 }  // namespace rubberduck::pg

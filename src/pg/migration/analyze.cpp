@@ -58,7 +58,8 @@ std::string MigrationAnalysis::findings_json() const {
 
 const MigrationAnalysis *analyze_migration_text(const char *sql) {
     if (!sql)
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("the migration SQL must not be NULL")));
+        ereport(ERROR,
+                (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("the migration SQL must not be NULL")));
     List *raw = raw_parse_migration(sql);  // ERRORs on empty input, meta-commands, syntax errors
     AnalysisState *st = new_owned_state();
     cpp_guard([&] {

@@ -1,6 +1,6 @@
-// The PostgreSQL side of rubberduck.analyze_migration(sql): raw parser -> StatementDescription, live catalog ->
-// CatalogFacts, then the pure core rules (src/core/migration). Other adapter code (migrate(), the ledger, the
-// ProcessUtility guard) calls analyze_migration_text() directly instead of going through SQL.
+// The PostgreSQL side of rubberduck.analyze_migration(sql): raw parser -> StatementDescription, live catalog
+// -> CatalogFacts, then the pure core rules (src/core/migration). Other adapter code (migrate(), the ledger,
+// the ProcessUtility guard) calls analyze_migration_text() directly instead of going through SQL.
 #pragma once
 
 #include <string>

@@ -21,9 +21,11 @@ const char *kRelationQuery =
     "       c.relpages::float8 * current_setting('block_size')::float8, "
     "       coalesce(pg_catalog.pg_stat_get_live_tuples(c.oid), 0)::float8 "
     "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE c.oid = (SELECT coalesce((SELECT i.indrelid FROM pg_catalog.pg_index i WHERE i.indexrelid = r.oid), r.oid) "
+    "WHERE c.oid = (SELECT coalesce((SELECT i.indrelid FROM pg_catalog.pg_index i WHERE i.indexrelid = "
+    "r.oid), r.oid) "
     "               FROM (SELECT pg_catalog.to_regclass(CASE WHEN $2 IS NULL THEN pg_catalog.quote_ident($1) "
-    "                     ELSE pg_catalog.quote_ident($2) || '.' || pg_catalog.quote_ident($1) END) AS oid) r) "
+    "                     ELSE pg_catalog.quote_ident($2) || '.' || pg_catalog.quote_ident($1) END) AS oid) "
+    "r) "
     "  AND c.relkind IN ('r', 'p', 'v', 'm', 'f')";
 
 const char *kColumnQuery =
@@ -45,7 +47,8 @@ const char *kConstraintQuery =
     "SELECT c.conname, c.contype::text, c.convalidated, "
     "       coalesce((SELECT string_agg(a.attname, E'\\x1f' ORDER BY k.ord) "
     "                 FROM unnest(c.conkey) WITH ORDINALITY k(attnum, ord) "
-    "                 JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum), ''), "
+    "                 JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum), "
+    "''), "
     "       CASE WHEN c.contype = 'c' THEN pg_catalog.pg_get_expr(c.conbin, c.conrelid) END, "
     "       fn.nspname, fc.relname "
     "FROM pg_catalog.pg_constraint c "
@@ -56,7 +59,8 @@ const char *kConstraintQuery =
 const char *kViewQuery =
     "SELECT DISTINCT vn.nspname || '.' || v.relname "
     "FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_rewrite r ON r.oid = d.objid "
-    "JOIN pg_catalog.pg_class v ON v.oid = r.ev_class JOIN pg_catalog.pg_namespace vn ON vn.oid = v.relnamespace "
+    "JOIN pg_catalog.pg_class v ON v.oid = r.ev_class JOIN pg_catalog.pg_namespace vn ON vn.oid = "
+    "v.relnamespace "
     "WHERE d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass "
     "  AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass "
     "  AND d.refobjid = $1 AND r.ev_class <> $1 ORDER BY 1";
@@ -203,17 +207,17 @@ void read_name(const cm::RelationName &n, cm::CatalogFacts &facts) {
 }  // namespace
 
 void read_throughput(cm::ServerThroughput &t) {
-    if (SPI_execute("SELECT pg_catalog.to_regclass('rubberduck.migration_throughput') IS NOT NULL", true, 1) ==
-            SPI_OK_SELECT &&
+    if (SPI_execute("SELECT pg_catalog.to_regclass('rubberduck.migration_throughput') IS NOT NULL", true,
+                    1) == SPI_OK_SELECT &&
         SPI_processed == 1 && flag(0, 1) &&
-        SPI_execute("SELECT kind, rows_per_sec, bytes_per_sec FROM rubberduck.migration_throughput", true, 0) ==
-            SPI_OK_SELECT) {
+        SPI_execute("SELECT kind, rows_per_sec, bytes_per_sec FROM rubberduck.migration_throughput", true,
+                    0) == SPI_OK_SELECT) {
         for (uint64 i = 0; i < SPI_processed; ++i) {
             const char *kind = value(i, 1);
             double rows = number(i, 2), bytes = number(i, 3);
             if (!(rows > 0)) continue;
-            // The calibration measures the per-row (CPU) rate on a cached table; the per-byte (I/O) term keeps
-            // its default or directive, since a function cannot measure uncached storage bandwidth.
+            // The calibration measures the per-row (CPU) rate on a cached table; the per-byte (I/O) term
+            // keeps its default or directive, since a function cannot measure uncached storage bandwidth.
             if (strcmp(kind, "rewrite") == 0) {
                 t.rewrite_rows_per_s = rows;
                 if (bytes > 0) t.rewrite_bytes_per_s = bytes;
@@ -260,7 +264,8 @@ void read_catalog_facts(const std::vector<cm::StatementDescription> &statements,
         const cm::StatementDescription &d = statements[s];
         read_name(d.relation, facts);
         for (size_t i = 0; i < d.relations.size(); ++i) read_name(d.relations[i], facts);
-        for (size_t i = 0; i < d.table_constraints.size(); ++i) read_name(d.table_constraints[i].referenced, facts);
+        for (size_t i = 0; i < d.table_constraints.size(); ++i)
+            read_name(d.table_constraints[i].referenced, facts);
         for (size_t i = 0; i < d.alter_cmds.size(); ++i) {
             read_name(d.alter_cmds[i].constraint.referenced, facts);
             read_name(d.alter_cmds[i].partition, facts);

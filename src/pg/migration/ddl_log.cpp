@@ -71,7 +71,8 @@ Datum rules_array(const char *rules) {
     strlcpy(buf, rules, sizeof buf);
     int n = 0;
     char *save = nullptr;
-    for (char *tok = strtok_r(buf, ",", &save); tok && n < 32; tok = strtok_r(nullptr, ",", &save)) items[n++] = tok;
+    for (char *tok = strtok_r(buf, ",", &save); tok && n < 32; tok = strtok_r(nullptr, ",", &save))
+        items[n++] = tok;
     return text_array_datum(items, n);
 }
 
@@ -123,7 +124,8 @@ DdlEntry *ddl_log_snapshot(int *count) {
 int drain_ddl_log(uint64_t *lost) {
     *lost = 0;
     if (!ring) return 0;
-    if (SPI_execute("SELECT pg_catalog.to_regclass('rubberduck.ddl_log') IS NOT NULL", true, 1) != SPI_OK_SELECT ||
+    if (SPI_execute("SELECT pg_catalog.to_regclass('rubberduck.ddl_log') IS NOT NULL", true, 1) !=
+            SPI_OK_SELECT ||
         SPI_processed != 1)
         return 0;
     bool isnull = false;
@@ -142,11 +144,14 @@ int drain_ddl_log(uint64_t *lost) {
     LWLockRelease(ring->lock);
     if (n == 0 && *lost == 0) return 0;
 
-    Oid types[17] = {TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, INT4OID, TEXTOID,  TEXTOID,   TEXTOID, TEXTOID,
-                     TEXTOID,        TEXTARRAYOID,   TEXTOID, TEXTOID, INT4OID, FLOAT8OID, FLOAT8OID, BOOLOID};
+    Oid types[17] = {TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID,   TEXTOID,   INT4OID,      TEXTOID,
+                     TEXTOID,        TEXTOID,        TEXTOID,   TEXTOID,   TEXTARRAYOID, TEXTOID,
+                     TEXTOID,        INT4OID,        FLOAT8OID, FLOAT8OID, BOOLOID};
     SPIPlanPtr plan = SPI_prepare(
-        "INSERT INTO rubberduck.ddl_log (at, finished_at, database, username, pid, command_tag, relation, statement, "
-        "guard_mode, outcome, rules, max_severity, lock_mode, lock_timeout_applied_ms, est_duration_ms, duration_ms, "
+        "INSERT INTO rubberduck.ddl_log (at, finished_at, database, username, pid, command_tag, relation, "
+        "statement, "
+        "guard_mode, outcome, rules, max_severity, lock_mode, lock_timeout_applied_ms, est_duration_ms, "
+        "duration_ms, "
         "in_transaction) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
         17, types);
     if (!plan) elog(ERROR, "rubberduck: could not prepare the ddl_log insert");

@@ -30,10 +30,10 @@ struct DdlEntry {
     Oid database;
     Oid userid;
     int32_t pid;
-    uint8_t guard_mode;    // MigrationGuardMode
+    uint8_t guard_mode;  // MigrationGuardMode
     DdlOutcome outcome;
-    int8_t max_severity;   // core Severity, -1 = no finding
-    int8_t lock_mode;      // core LockMode, 0 = none
+    int8_t max_severity;  // core Severity, -1 = no finding
+    int8_t lock_mode;     // core LockMode, 0 = none
     bool in_transaction;
     int32_t lock_timeout_applied_ms;  // 0 = not applied
     double est_duration_ms;

@@ -42,15 +42,9 @@ namespace cm = core::migration;
 
 namespace {
 
-const char *const kLockNames[] = {"",
-                                  "ACCESS SHARE",
-                                  "ROW SHARE",
-                                  "ROW EXCLUSIVE",
-                                  "SHARE UPDATE EXCLUSIVE",
-                                  "SHARE",
-                                  "SHARE ROW EXCLUSIVE",
-                                  "EXCLUSIVE",
-                                  "ACCESS EXCLUSIVE"};
+const char *const kLockNames[] = {
+    "",      "ACCESS SHARE",        "ROW SHARE", "ROW EXCLUSIVE",   "SHARE UPDATE EXCLUSIVE",
+    "SHARE", "SHARE ROW EXCLUSIVE", "EXCLUSIVE", "ACCESS EXCLUSIVE"};
 
 // Runs a core computation returning std::string and hands back a palloc'd copy (no C++ object stays alive in
 // this frame across a PostgreSQL call).
@@ -68,7 +62,8 @@ void spi_exec(const char *sql, int nargs, Oid *types, Datum *values, const char 
     // migration just changed (new constraints, indexes, rows); every query gets a fresh snapshot.
     (void)read_only;
     int rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
-    if (rc < 0) elog(ERROR, "rubberduck_agents: SPI_execute failed (%s) for: %s", SPI_result_code_string(rc), sql);
+    if (rc < 0)
+        elog(ERROR, "rubberduck_agents: SPI_execute failed (%s) for: %s", SPI_result_code_string(rc), sql);
 }
 
 char *spi_value(int row, int col) {
@@ -188,7 +183,8 @@ double ms_since(TimestampTz start) {
     return static_cast<double>(GetCurrentTimestamp() - start) / 1000.0;
 }
 
-// ---- plan ----------------------------------------------------------------------------------------------------
+// ---- plan
+// ----------------------------------------------------------------------------------------------------
 
 void plan_migration(const char *sql, MigPlan *plan) {
     List *raw = raw_parser(sql, RAW_PARSE_DEFAULT);
@@ -211,10 +207,12 @@ void plan_migration(const char *sql, MigPlan *plan) {
         if (IsA(rs->stmt, TransactionStmt)) {
             TransactionStmt *ts = reinterpret_cast<TransactionStmt *>(rs->stmt);
             if (ts->kind != TRANS_STMT_BEGIN && ts->kind != TRANS_STMT_START && ts->kind != TRANS_STMT_COMMIT)
-                ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                                errmsg("migration statement %d: \"%s\" is not allowed in a migration", st.no, st.sql),
-                                errhint("rubberduck.migrate() runs the migration in one transaction itself; BEGIN and "
-                                        "COMMIT are ignored, savepoints and ROLLBACK are refused.")));
+                ereport(
+                    ERROR,
+                    (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                     errmsg("migration statement %d: \"%s\" is not allowed in a migration", st.no, st.sql),
+                     errhint("rubberduck.migrate() runs the migration in one transaction itself; BEGIN and "
+                             "COMMIT are ignored, savepoints and ROLLBACK are refused.")));
             st.txn_control = true;
         } else {
             st.top_level = is_top_level_only(rs->stmt);
@@ -234,14 +232,16 @@ bool plan_needs_top_level(const MigPlan *plan) {
     return false;
 }
 
-// ---- options and analysis ------------------------------------------------------------------------------------
+// ---- options and analysis
+// ------------------------------------------------------------------------------------
 
 void read_options(const char *options_json, MigOptions *opts) {
     Oid types[1] = {JSONBOID};
     Datum values[1] = {DirectFunctionCall1(jsonb_in, CStringGetDatum(options_json))};
-    spi_exec("SELECT async, lock_timeout_ms, lock_retries, watch_ms, max_regression, allow, expect_row_changes, "
-             "expect_any_row_changes, allow_not_valid FROM rubberduck._migration_options($1)",
-             1, types, values, nullptr, true);
+    spi_exec(
+        "SELECT async, lock_timeout_ms, lock_retries, watch_ms, max_regression, allow, expect_row_changes, "
+        "expect_any_row_changes, allow_not_valid FROM rubberduck._migration_options($1)",
+        1, types, values, nullptr, true);
     HeapTuple t = SPI_tuptable->vals[0];
     TupleDesc d = SPI_tuptable->tupdesc;
     bool isnull;
@@ -270,16 +270,18 @@ void normalize_expected_tables(MigOptions *opts, const char *search_path) {
     for (int i = 0; i < opts->n_expect; ++i) {
         Oid types[1] = {TEXTOID};
         Datum values[1] = {CStringGetTextDatum(opts->expect_row_changes[i])};
-        spi_exec("SELECT format('%I.%I', n.nspname, c.relname) FROM pg_catalog.pg_class c "
-                 "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-                 "WHERE c.oid = pg_catalog.to_regclass($1)",
-                 1, types, values, nullptr, true);
+        spi_exec(
+            "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_catalog.pg_class c "
+            "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.oid = pg_catalog.to_regclass($1)",
+            1, types, values, nullptr, true);
         if (SPI_processed == 1) opts->expect_row_changes[i] = spi_value(0, 1);
     }
     AtEOXact_GUC(true, nest);
 }
 
-void analyze_for_execution(const char *up_sql, const MigOptions *opts, const char *search_path, MigAnalysis *out) {
+void analyze_for_execution(const char *up_sql, const MigOptions *opts, const char *search_path,
+                           MigAnalysis *out) {
     // Names in the migration resolve with the caller's search_path, as they will when it runs.
     int nest = with_search_path(search_path);
     // The allowed rules as a text[] parameter.
@@ -290,14 +292,16 @@ void analyze_for_execution(const char *up_sql, const MigOptions *opts, const cha
     Datum values[2] = {CStringGetTextDatum(up_sql), PointerGetDatum(allow)};
     spi_exec(
         "WITH a AS MATERIALIZED (SELECT * FROM rubberduck.analyze_migration($1)), "
-        "t AS (SELECT c.oid, format('%I.%I', n.nspname, c.relname) AS name, c.reltuples::float8 AS reltuples, "
+        "t AS (SELECT c.oid, format('%I.%I', n.nspname, c.relname) AS name, c.reltuples::float8 AS "
+        "reltuples, "
         "             max(coalesce(array_position(ARRAY['ACCESS SHARE','ROW SHARE','ROW EXCLUSIVE',"
-        "                 'SHARE UPDATE EXCLUSIVE','SHARE','SHARE ROW EXCLUSIVE','EXCLUSIVE','ACCESS EXCLUSIVE'],"
+        "                 'SHARE UPDATE EXCLUSIVE','SHARE','SHARE ROW EXCLUSIVE','EXCLUSIVE','ACCESS "
+        "EXCLUSIVE'],"
         "                 upper(a.lock_mode)), 0)) AS lockmode, min(a.statement_no) AS first_no "
         "        FROM a JOIN pg_catalog.pg_class c ON c.oid = pg_catalog.to_regclass(a.relation) "
         "        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
         "       WHERE coalesce(a.relation, '') <> '' AND c.relkind IN ('r', 'p') "
-         "       GROUP BY c.oid, c.reltuples, n.nspname, c.relname) "
+        "       GROUP BY c.oid, c.reltuples, n.nspname, c.relname) "
         "SELECT (SELECT coalesce(jsonb_agg(to_jsonb(a) ORDER BY a.statement_no), '[]')::text FROM a), "
         "       (SELECT coalesce(sum(m), 0)::float8 FROM (SELECT max(coalesce(a.est_duration_ms, 0)) AS m "
         "          FROM a GROUP BY a.statement_no) s), "
@@ -330,7 +334,8 @@ void analyze_for_execution(const char *up_sql, const MigOptions *opts, const cha
     AtEOXact_GUC(true, nest);
 }
 
-// ---- the transactional part --------------------------------------------------------------------------------------
+// ---- the transactional part
+// --------------------------------------------------------------------------------------
 
 namespace {
 
@@ -349,9 +354,10 @@ int64 count_rows(Oid oid, bool exact) {
         char *q = spi_value(0, 1);
         spi_exec(q, 0, nullptr, nullptr, nullptr, false);
     } else {
-        spi_exec("SELECT pg_catalog.pg_stat_get_xact_tuples_inserted($1) - "
-                 "pg_catalog.pg_stat_get_xact_tuples_deleted($1)",
-                 1, types, values, nullptr, true);
+        spi_exec(
+            "SELECT pg_catalog.pg_stat_get_xact_tuples_inserted($1) - "
+            "pg_catalog.pg_stat_get_xact_tuples_deleted($1)",
+            1, types, values, nullptr, true);
     }
     return strtoll(spi_value(0, 1), nullptr, 10);
 }
@@ -371,7 +377,8 @@ void run_transactional_statements(const MigPlan *plan, int first, int last, cons
     int nest = NewGUCNestLevel();
     char timeout[32];
     snprintf(timeout, sizeof timeout, "%dms", opts->lock_timeout_ms);
-    (void)set_config_option("lock_timeout", timeout, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+    (void)set_config_option("lock_timeout", timeout, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+                            false);
 
     // 1. The analysis' locks, strongest per table, in the order the migration first touches the tables: all
     //    waiting happens here, under lock_timeout, before anything has changed.
@@ -383,11 +390,13 @@ void run_transactional_statements(const MigPlan *plan, int first, int last, cons
     }
 
     // 2. Integrity "before": unvalidated constraints and invalid indexes that already exist, row counts.
-    spi_exec("SELECT coalesce(array_agg(oid), '{}')::text FROM pg_catalog.pg_constraint WHERE NOT convalidated", 0,
-             nullptr, nullptr, nullptr, true);
+    spi_exec(
+        "SELECT coalesce(array_agg(oid), '{}')::text FROM pg_catalog.pg_constraint WHERE NOT convalidated", 0,
+        nullptr, nullptr, nullptr, true);
     char *unvalidated_before = spi_value(0, 1);
-    spi_exec("SELECT coalesce(array_agg(indexrelid), '{}')::text FROM pg_catalog.pg_index WHERE NOT indisvalid", 0,
-             nullptr, nullptr, nullptr, true);
+    spi_exec(
+        "SELECT coalesce(array_agg(indexrelid), '{}')::text FROM pg_catalog.pg_index WHERE NOT indisvalid", 0,
+        nullptr, nullptr, nullptr, true);
     char *invalid_before = spi_value(0, 1);
     RowCount *counts = static_cast<RowCount *>(palloc0(sizeof(RowCount) * (analysis->n_tables + 1)));
     for (int i = 0; i < analysis->n_tables; ++i) {
@@ -416,8 +425,9 @@ void run_transactional_statements(const MigPlan *plan, int first, int last, cons
         sctx.stmt = &st;
         int rc = SPI_execute(st.sql, false, 0);
         if (rc < 0)
-            ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
-                            errmsg("migration statement %d could not run: %s", st.no, SPI_result_code_string(rc))));
+            ereport(ERROR,
+                    (errcode(ERRCODE_INTERNAL_ERROR),
+                     errmsg("migration statement %d could not run: %s", st.no, SPI_result_code_string(rc))));
         report->statements++;
     }
     error_context_stack = cb.previous;
@@ -430,9 +440,10 @@ void run_transactional_statements(const MigPlan *plan, int first, int last, cons
     {
         Oid types[1] = {TEXTOID};
         Datum values[1] = {CStringGetTextDatum(unvalidated_before)};
-        spi_exec("SELECT c.conname, c.conrelid::regclass::text, c.contype FROM pg_catalog.pg_constraint c "
-                 "WHERE NOT c.convalidated AND NOT (c.oid = ANY ($1::oid[])) ORDER BY 2, 1",
-                 1, types, values, nullptr, true);
+        spi_exec(
+            "SELECT c.conname, c.conrelid::regclass::text, c.contype FROM pg_catalog.pg_constraint c "
+            "WHERE NOT c.convalidated AND NOT (c.oid = ANY ($1::oid[])) ORDER BY 2, 1",
+            1, types, values, nullptr, true);
         uint64 n = SPI_processed;
         SPITupleTable *tt = SPI_tuptable;
         for (uint64 r = 0; r < n; ++r) {
@@ -444,18 +455,19 @@ void run_transactional_statements(const MigPlan *plan, int first, int last, cons
                 appendStringInfo(&problems, "constraint %s on %s was left NOT VALID\n", conname, rel);
         }
         // Foreign keys added NOT VALID: their existing rows were not checked; orphans are reported.
-        spi_exec("SELECT c.conname, cn.nspname, cr.relname, pn.nspname, pr.relname, "
-                 "  (SELECT string_agg(a.attname, chr(31) ORDER BY k.i) FROM unnest(c.conkey) WITH ORDINALITY "
-                 "     k(n, i) JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n), "
-                 "  (SELECT string_agg(a.attname, chr(31) ORDER BY k.i) FROM unnest(c.confkey) WITH ORDINALITY "
-                 "     k(n, i) JOIN pg_catalog.pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n) "
-                 "FROM pg_catalog.pg_constraint c "
-                 "JOIN pg_catalog.pg_class cr ON cr.oid = c.conrelid "
-                 "JOIN pg_catalog.pg_namespace cn ON cn.oid = cr.relnamespace "
-                 "JOIN pg_catalog.pg_class pr ON pr.oid = c.confrelid "
-                 "JOIN pg_catalog.pg_namespace pn ON pn.oid = pr.relnamespace "
-                 "WHERE c.contype = 'f' AND NOT c.convalidated AND NOT (c.oid = ANY ($1::oid[])) ORDER BY 1",
-                 1, types, values, nullptr, true);
+        spi_exec(
+            "SELECT c.conname, cn.nspname, cr.relname, pn.nspname, pr.relname, "
+            "  (SELECT string_agg(a.attname, chr(31) ORDER BY k.i) FROM unnest(c.conkey) WITH ORDINALITY "
+            "     k(n, i) JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n), "
+            "  (SELECT string_agg(a.attname, chr(31) ORDER BY k.i) FROM unnest(c.confkey) WITH ORDINALITY "
+            "     k(n, i) JOIN pg_catalog.pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n) "
+            "FROM pg_catalog.pg_constraint c "
+            "JOIN pg_catalog.pg_class cr ON cr.oid = c.conrelid "
+            "JOIN pg_catalog.pg_namespace cn ON cn.oid = cr.relnamespace "
+            "JOIN pg_catalog.pg_class pr ON pr.oid = c.confrelid "
+            "JOIN pg_catalog.pg_namespace pn ON pn.oid = pr.relnamespace "
+            "WHERE c.contype = 'f' AND NOT c.convalidated AND NOT (c.oid = ANY ($1::oid[])) ORDER BY 1",
+            1, types, values, nullptr, true);
         n = SPI_processed;
         tt = SPI_tuptable;
         char **fk_sql = static_cast<char **>(palloc0(sizeof(char *) * (n + 1)));
@@ -499,9 +511,10 @@ void run_transactional_statements(const MigPlan *plan, int first, int last, cons
     {
         Oid types[1] = {TEXTOID};
         Datum values[1] = {CStringGetTextDatum(invalid_before)};
-        spi_exec("SELECT indexrelid::regclass::text FROM pg_catalog.pg_index "
-                 "WHERE NOT indisvalid AND NOT (indexrelid = ANY ($1::oid[])) ORDER BY 1",
-                 1, types, values, nullptr, true);
+        spi_exec(
+            "SELECT indexrelid::regclass::text FROM pg_catalog.pg_index "
+            "WHERE NOT indisvalid AND NOT (indexrelid = ANY ($1::oid[])) ORDER BY 1",
+            1, types, values, nullptr, true);
         for (uint64 r = 0; r < SPI_processed; ++r)
             appendStringInfo(&problems, "index %s is INVALID\n", spi_value(static_cast<int>(r), 1));
     }
@@ -523,7 +536,8 @@ void run_transactional_statements(const MigPlan *plan, int first, int last, cons
         char *violations = core_string([&] {
             std::vector<cm::RowCountObservation> rows;
             for (int i = 0; i < n; ++i)
-                rows.push_back({names[i], exact[i] ? cm::RowCountMethod::Exact : cm::RowCountMethod::TransactionDelta,
+                rows.push_back({names[i],
+                                exact[i] ? cm::RowCountMethod::Exact : cm::RowCountMethod::TransactionDelta,
                                 before[i], after[i]});
             std::vector<std::string> expect;
             for (int i = 0; i < opts->n_expect; ++i) expect.emplace_back(opts->expect_row_changes[i]);
@@ -534,31 +548,37 @@ void run_transactional_statements(const MigPlan *plan, int first, int last, cons
         appendStringInfoString(&problems, violations);
     }
     if (problems.len > 0) {
-        while (problems.len > 0 && problems.data[problems.len - 1] == '\n') problems.data[--problems.len] = '\0';
+        while (problems.len > 0 && problems.data[problems.len - 1] == '\n')
+            problems.data[--problems.len] = '\0';
         char *first_line = pstrdup(problems.data);
         if (char *nl = strchr(first_line, '\n')) *nl = '\0';
-        ereport(ERROR, (errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
-                        errmsg("migration failed its integrity checks: %s", first_line),
-                        strchr(problems.data, '\n') ? errdetail("%s", problems.data) : 0,
-                        errhint("Nothing was changed. If the row counts are meant to change, say so with options "
-                                "{\"expect_row_changes\": [\"table\"]}; NOT VALID constraints can be allowed with "
-                                "{\"allow_not_valid\": true}.")));
+        ereport(ERROR,
+                (errcode(ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION),
+                 errmsg("migration failed its integrity checks: %s", first_line),
+                 strchr(problems.data, '\n') ? errdetail("%s", problems.data) : 0,
+                 errhint("Nothing was changed. If the row counts are meant to change, say so with options "
+                         "{\"expect_row_changes\": [\"table\"]}; NOT VALID constraints can be allowed with "
+                         "{\"allow_not_valid\": true}.")));
     }
     AtEOXact_GUC(true, nest);
     report->elapsed_ms = ms_since(start);
 }
 
-// ---- watch baseline ---------------------------------------------------------------------------------------------
+// ---- watch baseline
+// ---------------------------------------------------------------------------------------------
 
 char *watch_baseline_json(const MigAnalysis *analysis, const MigOptions *opts) {
     if (opts->watch_ms <= 0) return pstrdup("{\"state\": \"off\"}");
-    spi_exec("SELECT n.nspname FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n "
-             "ON n.oid = e.extnamespace WHERE e.extname = 'pg_stat_statements' AND "
-             "pg_catalog.current_setting('shared_preload_libraries') ~ '(^|[\\s,\"])pg_stat_statements($|[\\s,\"])'",
-             0, nullptr, nullptr, nullptr, true);
+    spi_exec(
+        "SELECT n.nspname FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n "
+        "ON n.oid = e.extnamespace WHERE e.extname = 'pg_stat_statements' AND "
+        "pg_catalog.current_setting('shared_preload_libraries') ~ "
+        "'(^|[\\s,\"])pg_stat_statements($|[\\s,\"])'",
+        0, nullptr, nullptr, nullptr, true);
     if (SPI_processed == 0)
-        return pstrdup("{\"state\": \"skipped\", \"reason\": \"pg_stat_statements is not installed in this "
-                       "database or not preloaded: no latency to compare\"}");
+        return pstrdup(
+            "{\"state\": \"skipped\", \"reason\": \"pg_stat_statements is not installed in this "
+            "database or not preloaded: no latency to compare\"}");
     char *nsp = spi_value(0, 1);
     if (analysis->n_tables == 0)
         return pstrdup("{\"state\": \"skipped\", \"reason\": \"the migration touches no existing table\"}");
@@ -580,7 +600,8 @@ char *watch_baseline_json(const MigAnalysis *analysis, const MigOptions *opts) {
         "       'until', now() + $2 * interval '1 millisecond', 'max_regression', $3::float8, "
         "       'tables', (SELECT jsonb_agg(name) FROM t), 'pattern', (SELECT pattern FROM p), "
         "       'pgss_schema', %s, "
-        "       'baseline', (SELECT coalesce(jsonb_object_agg(queryid::text, jsonb_build_array(calls, total)), "
+        "       'baseline', (SELECT coalesce(jsonb_object_agg(queryid::text, jsonb_build_array(calls, "
+        "total)), "
         "'{}') FROM b))::text",
         quote_identifier(nsp), MyDatabaseId, quote_literal_cstr(nsp));
     Oid types[3] = {TEXTOID, INT4OID, FLOAT8OID};
@@ -590,7 +611,8 @@ char *watch_baseline_json(const MigAnalysis *analysis, const MigOptions *opts) {
     return spi_value(0, 1);
 }
 
-// ---- migrate() ------------------------------------------------------------------------------------------------
+// ---- migrate()
+// ------------------------------------------------------------------------------------------------
 
 namespace {
 
@@ -602,8 +624,8 @@ struct AttemptResult {
 };
 
 // One attempt in a subtransaction: true on success, else *edata holds the error (everything rolled back).
-bool try_once(const MigPlan *plan, const MigAnalysis *analysis, const MigOptions *opts, const char *search_path,
-              SegmentReport *report, ErrorData **edata) {
+bool try_once(const MigPlan *plan, const MigAnalysis *analysis, const MigOptions *opts,
+              const char *search_path, SegmentReport *report, ErrorData **edata) {
     MemoryContext oldcontext = CurrentMemoryContext;
     ResourceOwner oldowner = CurrentResourceOwner;
     volatile bool ok = false;
@@ -653,8 +675,8 @@ AttemptResult run_with_retries(const MigPlan *plan, const MigAnalysis *analysis,
             return res;
         }
         int wait = draw_backoff(attempt);
-        ereport(NOTICE, (errmsg("migration attempt %d failed: %s; retrying in %d ms (%d of %d retries)", attempt,
-                                edata->message, wait, attempt, opts->lock_retries)));
+        ereport(NOTICE, (errmsg("migration attempt %d failed: %s; retrying in %d ms (%d of %d retries)",
+                                attempt, edata->message, wait, attempt, opts->lock_retries)));
         FreeErrorData(edata);
         backoff_wait(wait);
     }
@@ -674,7 +696,8 @@ void ledger_row_result_prepare(const char *version) {
     Datum values[1] = {CStringGetTextDatum(version)};
     spi_exec("SELECT * FROM rubberduck.migrations WHERE version = $1", 1, types, values, nullptr, false);
     if (SPI_processed != 1)
-        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("migration \"%s\" has no ledger row", version)));
+        ereport(ERROR,
+                (errcode(ERRCODE_INTERNAL_ERROR), errmsg("migration \"%s\" has no ledger row", version)));
 }
 
 // Builds the ledger row as jsonb text from the run's facts.
@@ -682,8 +705,8 @@ char *ledger_json(const char *version, const char *checksum, const char *up_sql,
                   const MigAnalysis *analysis, double actual_ms, const char *status, const char *requested,
                   TimestampTz started, bool finished, const char *error, const char *options_json,
                   const char *progress_json, const char *watch_json) {
-    Oid types[14] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, FLOAT8OID, FLOAT8OID,
-                     TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+    Oid types[14] = {TEXTOID, TEXTOID, TEXTOID,        TEXTOID, TEXTOID, FLOAT8OID, FLOAT8OID,
+                     TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID,   TEXTOID};
     Datum values[14];
     char nulls[14];
     memset(nulls, ' ', sizeof nulls);
@@ -717,7 +740,8 @@ char *ledger_json(const char *version, const char *checksum, const char *up_sql,
     values[12] = CStringGetTextDatum(progress_json ? progress_json : "{}");
     values[13] = CStringGetTextDatum(watch_json ? watch_json : "{}");
     char *q = psprintf(
-        "SELECT jsonb_strip_nulls(jsonb_build_object('version', $1, 'checksum', $2, 'up_sql', $3, 'down_sql', $4, "
+        "SELECT jsonb_strip_nulls(jsonb_build_object('version', $1, 'checksum', $2, 'up_sql', $3, "
+        "'down_sql', $4, "
         "'analysis', $5::jsonb, 'predicted_ms', $6, 'actual_ms', $7, 'status', $8, 'requested', $9, "
         "'started_at', $10, 'finished_at', %s, 'error', $11, 'options', $12::jsonb, 'progress', $13::jsonb, "
         "'watch', $14::jsonb, 'applied_by', current_user))::text",
@@ -735,18 +759,20 @@ void record_ledger(const char *row_json) {
 void lock_version(const char *version) {
     Oid types[1] = {TEXTOID};
     Datum values[1] = {CStringGetTextDatum(version)};
-    spi_exec("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('rubberduck.migrate'), "
-             "pg_catalog.hashtext($1))",
-             1, types, values, nullptr, false);
+    spi_exec(
+        "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('rubberduck.migrate'), "
+        "pg_catalog.hashtext($1))",
+        1, types, values, nullptr, false);
 }
 
 char *progress_json(int attempts, int statements, int total, const char *search_path) {
     Oid types[4] = {INT4OID, INT4OID, INT4OID, TEXTOID};
     Datum values[4] = {Int32GetDatum(attempts), Int32GetDatum(statements), Int32GetDatum(total),
                        CStringGetTextDatum(search_path)};
-    spi_exec("SELECT jsonb_build_object('attempts', $1, 'statements_done', $2, 'statements', $3, "
-             "'search_path', $4)::text",
-             4, types, values, nullptr, true);
+    spi_exec(
+        "SELECT jsonb_build_object('attempts', $1, 'statements_done', $2, 'statements', $3, "
+        "'search_path', $4)::text",
+        4, types, values, nullptr, true);
     return spi_value(0, 1);
 }
 
@@ -797,10 +823,11 @@ RD_EXPORT Datum rubberduck_migrate(PG_FUNCTION_ARGS) {
     text *version_t = arg_text(fcinfo, 0);
     text *up_t = arg_text(fcinfo, 1);
     text *down_t = arg_text(fcinfo, 2);
-    char *options_json = PG_ARGISNULL(3) ? pstrdup("{}")
-                                         : DatumGetCString(DirectFunctionCall1(jsonb_out, PG_GETARG_DATUM(3)));
+    char *options_json =
+        PG_ARGISNULL(3) ? pstrdup("{}") : DatumGetCString(DirectFunctionCall1(jsonb_out, PG_GETARG_DATUM(3)));
     if (!version_t || VARSIZE_ANY_EXHDR(version_t) == 0)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("migration version must not be empty")));
+        ereport(ERROR,
+                (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("migration version must not be empty")));
     char *version = text_to_cstring(version_t);
     if (strlen(version) > 63)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -810,7 +837,8 @@ RD_EXPORT Datum rubberduck_migrate(PG_FUNCTION_ARGS) {
     for (const char *p = up_sql; p && *p; ++p)
         if (!isspace(static_cast<unsigned char>(*p))) blank = false;
     if (blank)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("migration \"%s\" has no up_sql", version)));
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("migration \"%s\" has no up_sql", version)));
     char *down_sql = down_t ? text_to_cstring(down_t) : nullptr;
     if (down_sql) {
         bool down_blank = true;
@@ -829,8 +857,8 @@ RD_EXPORT Datum rubberduck_migrate(PG_FUNCTION_ARGS) {
     {
         Oid types[1] = {TEXTOID};
         Datum values[1] = {CStringGetTextDatum(version)};
-        spi_exec("SELECT status, checksum FROM rubberduck.migrations WHERE version = $1", 1, types, values, nullptr,
-                 false);
+        spi_exec("SELECT status, checksum FROM rubberduck.migrations WHERE version = $1", 1, types, values,
+                 nullptr, false);
         if (SPI_processed == 1) {
             char *status = spi_value(0, 1);
             char *old_checksum = spi_value(0, 2);
@@ -838,11 +866,12 @@ RD_EXPORT Datum rubberduck_migrate(PG_FUNCTION_ARGS) {
             bool live = strcmp(status, "applied") == 0 || strcmp(status, "pending") == 0 ||
                         strcmp(status, "running") == 0;
             if (live && !same)
-                ereport(ERROR, (errcode(ERRCODE_DUPLICATE_OBJECT),
-                                errmsg("migration \"%s\" is already %s with a different checksum", version, status),
-                                errdetail("Recorded checksum %s, this up_sql has %s.", old_checksum, checksum),
-                                errhint("A migration's SQL must not change once applied: give the new SQL a new "
-                                        "version.")));
+                ereport(ERROR,
+                        (errcode(ERRCODE_DUPLICATE_OBJECT),
+                         errmsg("migration \"%s\" is already %s with a different checksum", version, status),
+                         errdetail("Recorded checksum %s, this up_sql has %s.", old_checksum, checksum),
+                         errhint("A migration's SQL must not change once applied: give the new SQL a new "
+                                 "version.")));
             if (live) {
                 ereport(NOTICE, (errmsg("migration \"%s\" is already %s: nothing to do", version, status)));
                 AtEOXact_GUC(true, nest);
@@ -859,28 +888,33 @@ RD_EXPORT Datum rubberduck_migrate(PG_FUNCTION_ARGS) {
     MigAnalysis analysis;
     analyze_for_execution(up_sql, &opts, search_path, &analysis);
     if (analysis.refusals)
-        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                        errmsg("migration \"%s\" refused: the analysis found dangerous statements", version),
-                        errdetail("%s", analysis.refusals),
-                        errhint("Rewrite it as the analysis suggests (SELECT * FROM rubberduck.analyze_migration(...)), "
-                                "or accept the risk by rule: options => '{\"allow\": [\"<rule>\"]}'.")));
+        ereport(
+            ERROR,
+            (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+             errmsg("migration \"%s\" refused: the analysis found dangerous statements", version),
+             errdetail("%s", analysis.refusals),
+             errhint("Rewrite it as the analysis suggests (SELECT * FROM rubberduck.analyze_migration(...)), "
+                     "or accept the risk by rule: options => '{\"allow\": [\"<rule>\"]}'.")));
 
     bool top_level = plan_needs_top_level(&plan);
     if (opts.async || top_level) {
         if (!preloaded)
-            ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                            errmsg("migration \"%s\" needs the migration agent, which is not running", version),
-                            errdetail(top_level ? "It has statements that cannot run inside a transaction block."
-                                                : "options.async was requested."),
-                            errhint("Add rubberduck_agents to shared_preload_libraries and restart the server.")));
+            ereport(ERROR,
+                    (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                     errmsg("migration \"%s\" needs the migration agent, which is not running", version),
+                     errdetail(top_level ? "It has statements that cannot run inside a transaction block."
+                                         : "options.async was requested."),
+                     errhint("Add rubberduck_agents to shared_preload_libraries and restart the server.")));
         char *progress = progress_json(0, 0, plan.n, search_path);
-        record_ledger(ledger_json(version, checksum, up_sql, down_sql, &analysis, -1, "pending", "up", 0, false,
-                                  nullptr, options_json, progress, nullptr));
+        record_ledger(ledger_json(version, checksum, up_sql, down_sql, &analysis, -1, "pending", "up", 0,
+                                  false, nullptr, options_json, progress, nullptr));
         if (top_level && !opts.async)
-            ereport(NOTICE, (errmsg("migration \"%s\" queued for the migration agent: it has statements that cannot "
-                                    "run inside a transaction block",
-                                    version),
-                             errhint("Follow it in rubberduck.migrations; it starts after this transaction commits.")));
+            ereport(
+                NOTICE,
+                (errmsg("migration \"%s\" queued for the migration agent: it has statements that cannot "
+                        "run inside a transaction block",
+                        version),
+                 errhint("Follow it in rubberduck.migrations; it starts after this transaction commits.")));
         AtEOXact_GUC(true, nest);
         return finish_with_row(fcinfo, version);
     }
@@ -890,8 +924,8 @@ RD_EXPORT Datum rubberduck_migrate(PG_FUNCTION_ARGS) {
     if (r.ok) {
         char *watch = watch_baseline_json(&analysis, &opts);
         char *progress = progress_json(r.attempts, r.report.statements, plan.n, search_path);
-        record_ledger(ledger_json(version, checksum, up_sql, down_sql, &analysis, r.report.elapsed_ms, "applied",
-                                  "up", started, true, nullptr, options_json, progress, watch));
+        record_ledger(ledger_json(version, checksum, up_sql, down_sql, &analysis, r.report.elapsed_ms,
+                                  "applied", "up", started, true, nullptr, options_json, progress, watch));
         AtEOXact_GUC(true, nest);
         return finish_with_row(fcinfo, version);
     }
@@ -905,7 +939,8 @@ RD_EXPORT Datum rubberduck_migrate(PG_FUNCTION_ARGS) {
     char *row = ledger_json(version, checksum, up_sql, down_sql, &analysis, -1, "failed", "up", started, true,
                             error_text, options_json, progress, nullptr);
     if (!record_ledger_out_of_band(row))
-        ereport(WARNING, (errmsg("the failed migration \"%s\" could not be recorded in rubberduck.migrations", version),
+        ereport(WARNING, (errmsg("the failed migration \"%s\" could not be recorded in rubberduck.migrations",
+                                 version),
                           errhint("No background worker slot was free (max_worker_processes).")));
     AtEOXact_GUC(true, nest);
     SPI_finish();
@@ -917,16 +952,18 @@ RD_EXPORT Datum rubberduck_rollback_migration(PG_FUNCTION_ARGS) {
     require_admin("roll back migrations");
     text *version_t = arg_text(fcinfo, 0);
     if (!version_t || VARSIZE_ANY_EXHDR(version_t) == 0)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("migration version must not be empty")));
+        ereport(ERROR,
+                (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("migration version must not be empty")));
     char *version = text_to_cstring(version_t);
     SPI_connect();
     int nest = pin_search_path();
     lock_version(version);
     Oid types[1] = {TEXTOID};
     Datum values[1] = {CStringGetTextDatum(version)};
-    spi_exec("SELECT status, down_sql, options::text, coalesce(progress->>'search_path', '\"$user\", public') "
-             "FROM rubberduck.migrations WHERE version = $1 FOR UPDATE",
-             1, types, values, nullptr, false);
+    spi_exec(
+        "SELECT status, down_sql, options::text, coalesce(progress->>'search_path', '\"$user\", public') "
+        "FROM rubberduck.migrations WHERE version = $1 FOR UPDATE",
+        1, types, values, nullptr, false);
     if (SPI_processed == 0)
         ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("migration \"%s\" does not exist", version),
                         errhint("See SELECT version, status FROM rubberduck.migrations.")));
@@ -935,25 +972,29 @@ RD_EXPORT Datum rubberduck_rollback_migration(PG_FUNCTION_ARGS) {
     char *options_json = spi_value(0, 3);
     char *search_path = spi_value(0, 4);
     if (strcmp(status, "applied") != 0)
-        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                        errmsg("migration \"%s\" is %s, not applied: nothing to roll back", version, status)));
+        ereport(ERROR,
+                (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                 errmsg("migration \"%s\" is %s, not applied: nothing to roll back", version, status)));
     if (!down_sql)
         ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                         errmsg("migration \"%s\" has no down_sql", version),
                         errhint("Write the reverse migration and apply it as a new version.")));
     MigPlan plan;
     plan_migration(down_sql, &plan);
-    char *reason = psprintf("rolled back by hand by %s (rollback_migration)", GetUserNameFromId(GetUserId(), false));
+    char *reason =
+        psprintf("rolled back by hand by %s (rollback_migration)", GetUserNameFromId(GetUserId(), false));
     if (plan_needs_top_level(&plan)) {
         if (!preloaded)
             ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                            errmsg("the down_sql of \"%s\" needs the migration agent, which is not running", version),
+                            errmsg("the down_sql of \"%s\" needs the migration agent, which is not running",
+                                   version),
                             errdetail("It has statements that cannot run inside a transaction block.")));
         Oid t2[2] = {TEXTOID, TEXTOID};
         Datum v2[2] = {CStringGetTextDatum(version), CStringGetTextDatum(reason)};
-        spi_exec("UPDATE rubberduck.migrations SET status = 'pending', requested = 'down', rollback_reason = $2, "
-                 "queued_at = now(), watch = watch || '{\"state\": \"stopped\"}' WHERE version = $1",
-                 2, t2, v2, nullptr, false);
+        spi_exec(
+            "UPDATE rubberduck.migrations SET status = 'pending', requested = 'down', rollback_reason = $2, "
+            "queued_at = now(), watch = watch || '{\"state\": \"stopped\"}' WHERE version = $1",
+            2, t2, v2, nullptr, false);
         ereport(NOTICE, (errmsg("rollback of \"%s\" queued for the migration agent", version)));
         AtEOXact_GUC(true, nest);
         return finish_with_row(fcinfo, version);
@@ -966,9 +1007,10 @@ RD_EXPORT Datum rubberduck_rollback_migration(PG_FUNCTION_ARGS) {
                         errdetail("The down_sql was rolled back; the migration stays applied.")));
     Oid t2[2] = {TEXTOID, TEXTOID};
     Datum v2[2] = {CStringGetTextDatum(version), CStringGetTextDatum(reason)};
-    spi_exec("UPDATE rubberduck.migrations SET status = 'rolled_back', rolled_back_at = clock_timestamp(), "
-             "rollback_reason = $2, watch = watch || '{\"state\": \"stopped\"}' WHERE version = $1",
-             2, t2, v2, nullptr, false);
+    spi_exec(
+        "UPDATE rubberduck.migrations SET status = 'rolled_back', rolled_back_at = clock_timestamp(), "
+        "rollback_reason = $2, watch = watch || '{\"state\": \"stopped\"}' WHERE version = $1",
+        2, t2, v2, nullptr, false);
     AtEOXact_GUC(true, nest);
     return finish_with_row(fcinfo, version);
 }

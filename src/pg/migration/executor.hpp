@@ -18,8 +18,8 @@ struct MigrationExecDirectives {
 extern MigrationExecDirectives migration_exec_directives;
 void define_migration_exec_directives();
 
-constexpr int kMigrationAgentIndex = 2;   // core/runtime/agent_catalog.h AgentId::Migration
-constexpr int kMigrationSkillIndex = 5;   // migration_safety
+constexpr int kMigrationAgentIndex = 2;  // core/runtime/agent_catalog.h AgentId::Migration
+constexpr int kMigrationSkillIndex = 5;  // migration_safety
 
 // One statement of a migration as the raw parser split it.
 struct MigStatement {
@@ -31,7 +31,7 @@ struct MigStatement {
 struct MigPlan {
     int n = 0;
     MigStatement *stmts = nullptr;
-    int n_not_valid = 0;           // constraints the migration adds NOT VALID on purpose
+    int n_not_valid = 0;  // constraints the migration adds NOT VALID on purpose
     char **not_valid_names = nullptr;
     bool not_valid_unnamed = false;  // ... some of them without a name
 };
@@ -81,8 +81,9 @@ struct SegmentReport {
 };
 
 // Runs statements [first, last) of the plan (all transactional) in the current (sub)transaction: takes the
-// analysis' locks up front under lock_timeout, counts rows, runs each statement with the caller's search_path,
-// then checks integrity. Raises ERROR on any failure (the caller rolls the (sub)transaction back). SPI connected.
+// analysis' locks up front under lock_timeout, counts rows, runs each statement with the caller's
+// search_path, then checks integrity. Raises ERROR on any failure (the caller rolls the (sub)transaction
+// back). SPI connected.
 void run_transactional_statements(const MigPlan *plan, int first, int last, const MigAnalysis *analysis,
                                   const MigOptions *opts, const char *search_path, SegmentReport *report);
 

@@ -6,8 +6,8 @@
 //          transaction block, started by the migration agent's skill: consecutive transactional statements as
 //          one transaction each (lock_timeout, retries, integrity checks as in migrate()), statements that
 //          refuse a transaction block (CREATE INDEX CONCURRENTLY, ...) one by one as top-level statements the
-//          way pg_cron runs its jobs (cpp-in-postgres.md R47), with the INVALID index a failed concurrent build
-//          leaves behind dropped before a retry or the failure is recorded.
+//          way pg_cron runs its jobs (cpp-in-postgres.md R47), with the INVALID index a failed concurrent
+//          build leaves behind dropped before a retry or the failure is recorded.
 // Why a worker and not the agent itself: the agent's skills run inside the cycle's transaction, and a caller
 // of migrate() must never wait for a concurrent build from inside its own transaction (the build waits for
 // that transaction's snapshot: pg_background #64).
@@ -84,7 +84,8 @@ bool record_ledger_out_of_band(const char *row_json) {
     memset(&args, 0, sizeof args);
     args.mode = kModeLedger;
     args.dboid = MyDatabaseId;
-    args.roleoid = InvalidOid;  // the bootstrap superuser: it only writes the row this (admin) caller computed
+    args.roleoid =
+        InvalidOid;  // the bootstrap superuser: it only writes the row this (admin) caller computed
     args.dsm_handle = dsm_segment_handle(seg);
     BackgroundWorkerHandle *handle = nullptr;
     bool ok = start_worker(args, &handle, true);
@@ -134,7 +135,8 @@ struct Job {
 void spi_run(const char *sql, int nargs, Oid *types, Datum *values, bool ro) {
     (void)ro;  // fresh snapshot for every query (see executor.cpp spi_exec)
     int rc = SPI_execute_with_args(sql, nargs, types, values, nullptr, false, 0);
-    if (rc < 0) elog(ERROR, "rubberduck_agents: SPI_execute failed (%s) for: %s", SPI_result_code_string(rc), sql);
+    if (rc < 0)
+        elog(ERROR, "rubberduck_agents: SPI_execute failed (%s) for: %s", SPI_result_code_string(rc), sql);
 }
 
 void begin_txn() {
@@ -155,12 +157,13 @@ bool claim(const char *version, Job *job) {
     begin_txn();
     Oid types[1] = {TEXTOID};
     Datum values[1] = {CStringGetTextDatum(version)};
-    spi_run("UPDATE rubberduck.migrations SET status = 'running', started_at = clock_timestamp(), "
-            "executor_pid = pg_catalog.pg_backend_pid(), error = NULL "
-            "WHERE version = $1 AND status = 'pending' "
-            "RETURNING requested, CASE requested WHEN 'up' THEN up_sql ELSE down_sql END, options::text, "
-            "coalesce(progress->>'search_path', '\"$user\", public')",
-            1, types, values, false);
+    spi_run(
+        "UPDATE rubberduck.migrations SET status = 'running', started_at = clock_timestamp(), "
+        "executor_pid = pg_catalog.pg_backend_pid(), error = NULL "
+        "WHERE version = $1 AND status = 'pending' "
+        "RETURNING requested, CASE requested WHEN 'up' THEN up_sql ELSE down_sql END, options::text, "
+        "coalesce(progress->>'search_path', '\"$user\", public')",
+        1, types, values, false);
     bool found = SPI_processed == 1;
     if (found) {
         MemoryContext old = MemoryContextSwitchTo(worker_context);
@@ -180,7 +183,8 @@ bool claim(const char *version, Job *job) {
     cpp_guard([&] {
         std::vector<cm::PlannedStatement> st;
         for (int i = 0; i < job->plan.n; ++i)
-            st.push_back({i + 1, job->plan.stmts[i].sql, job->plan.stmts[i].top_level, job->plan.stmts[i].txn_control});
+            st.push_back({i + 1, job->plan.stmts[i].sql, job->plan.stmts[i].top_level,
+                          job->plan.stmts[i].txn_control});
         segs = new std::vector<cm::Segment>(cm::plan_segments(st));
     });
     job->nseg = static_cast<int>(segs->size());
@@ -241,9 +245,11 @@ void exec_toplevel(const char *sql) {
 
 char *invalid_indexes_snapshot() {
     begin_txn();
-    spi_run("SELECT coalesce(array_agg(indexrelid), '{}')::text FROM pg_catalog.pg_index WHERE NOT indisvalid", 0,
-            nullptr, nullptr, true);
-    char *v = MemoryContextStrdup(worker_context, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+    spi_run(
+        "SELECT coalesce(array_agg(indexrelid), '{}')::text FROM pg_catalog.pg_index WHERE NOT indisvalid", 0,
+        nullptr, nullptr, true);
+    char *v =
+        MemoryContextStrdup(worker_context, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
     commit_txn();
     return v;
 }
@@ -253,13 +259,16 @@ void drop_invalid_leftovers(const char *before, StringInfo dropped) {
     begin_txn();
     Oid types[1] = {TEXTOID};
     Datum values[1] = {CStringGetTextDatum(before)};
-    spi_run("SELECT format('DROP INDEX CONCURRENTLY IF EXISTS %s', indexrelid::regclass) FROM pg_catalog.pg_index "
-            "WHERE NOT indisvalid AND NOT (indexrelid = ANY ($1::oid[]))",
-            1, types, values, true);
+    spi_run(
+        "SELECT format('DROP INDEX CONCURRENTLY IF EXISTS %s', indexrelid::regclass) FROM "
+        "pg_catalog.pg_index "
+        "WHERE NOT indisvalid AND NOT (indexrelid = ANY ($1::oid[]))",
+        1, types, values, true);
     int n = static_cast<int>(SPI_processed);
     char **stmts = static_cast<char **>(MemoryContextAllocZero(worker_context, sizeof(char *) * (n + 1)));
     for (int i = 0; i < n; ++i)
-        stmts[i] = MemoryContextStrdup(worker_context, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
+        stmts[i] = MemoryContextStrdup(worker_context,
+                                       SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
     commit_txn();
     for (int i = 0; i < n; ++i) {
         StartTransactionCommand();
@@ -276,20 +285,24 @@ void set_session(const char *name, const char *value) {
 void record_progress(const Job *job, int done) {
     Oid types[2] = {TEXTOID, INT4OID};
     Datum values[2] = {CStringGetTextDatum(job->version), Int32GetDatum(done)};
-    spi_run("UPDATE rubberduck.migrations SET progress = progress || jsonb_build_object('statements_done', $2) "
-            "WHERE version = $1",
-            2, types, values, false);
+    spi_run(
+        "UPDATE rubberduck.migrations SET progress = progress || jsonb_build_object('statements_done', $2) "
+        "WHERE version = $1",
+        2, types, values, false);
 }
 
 void record_failure(const Job *job, const char *error, int attempts) {
     begin_txn();
     Oid types[3] = {TEXTOID, TEXTOID, INT4OID};
-    Datum values[3] = {CStringGetTextDatum(job->version), CStringGetTextDatum(error), Int32GetDatum(attempts)};
-    spi_run("UPDATE rubberduck.migrations SET status = CASE WHEN requested = 'down' THEN 'failed' ELSE 'failed' END, "
-            "error = CASE WHEN requested = 'down' THEN 'rollback failed: ' ELSE '' END || $2, "
-            "finished_at = clock_timestamp(), executor_pid = NULL, "
-            "progress = progress || jsonb_build_object('attempts', $3) WHERE version = $1",
-            3, types, values, false);
+    Datum values[3] = {CStringGetTextDatum(job->version), CStringGetTextDatum(error),
+                       Int32GetDatum(attempts)};
+    spi_run(
+        "UPDATE rubberduck.migrations SET status = CASE WHEN requested = 'down' THEN 'failed' ELSE 'failed' "
+        "END, "
+        "error = CASE WHEN requested = 'down' THEN 'rollback failed: ' ELSE '' END || $2, "
+        "finished_at = clock_timestamp(), executor_pid = NULL, "
+        "progress = progress || jsonb_build_object('attempts', $3) WHERE version = $1",
+        3, types, values, false);
     commit_txn();
     ereport(LOG, (errmsg("rubberduck_agents: migration \"%s\" failed: %s", job->version, error)));
 }
@@ -423,14 +436,17 @@ void finish_job(const Job *job, int done, double elapsed, int attempts) {
     Datum values[5] = {CStringGetTextDatum(job->version), Float8GetDatum(elapsed), CStringGetTextDatum(watch),
                        Int32GetDatum(done), Int32GetDatum(attempts)};
     if (up)
-        spi_run("UPDATE rubberduck.migrations SET status = 'applied', finished_at = clock_timestamp(), "
-                "actual_ms = $2, watch = $3::jsonb, executor_pid = NULL, "
-                "progress = progress || jsonb_build_object('statements_done', $4, 'attempts', $5) WHERE version = $1",
-                5, types, values, false);
+        spi_run(
+            "UPDATE rubberduck.migrations SET status = 'applied', finished_at = clock_timestamp(), "
+            "actual_ms = $2, watch = $3::jsonb, executor_pid = NULL, "
+            "progress = progress || jsonb_build_object('statements_done', $4, 'attempts', $5) WHERE version "
+            "= $1",
+            5, types, values, false);
     else
-        spi_run("UPDATE rubberduck.migrations SET status = 'rolled_back', rolled_back_at = clock_timestamp(), "
-                "executor_pid = NULL, watch = watch || '{\"state\": \"stopped\"}' WHERE version = $1",
-                5, types, values, false);
+        spi_run(
+            "UPDATE rubberduck.migrations SET status = 'rolled_back', rolled_back_at = clock_timestamp(), "
+            "executor_pid = NULL, watch = watch || '{\"state\": \"stopped\"}' WHERE version = $1",
+            5, types, values, false);
     commit_txn();
     if (!up) {
         char payload[256];
@@ -454,7 +470,8 @@ void execute_job(const char *version) {
         for (int attempt = 1;; ++attempt) {
             total_attempts++;
             int sqlstate = 0;
-            char *error = job.seg_top[s] ? run_toplevel_stmt(&job, job.seg_first[s], lock_timeout_ms, &sqlstate, &elapsed)
+            char *error = job.seg_top[s] ? run_toplevel_stmt(&job, job.seg_first[s], lock_timeout_ms,
+                                                             &sqlstate, &elapsed)
                                          : run_segment_txn(&job, s, &done, &sqlstate, &elapsed);
             if (!error) {
                 if (job.seg_top[s]) {
@@ -470,16 +487,19 @@ void execute_job(const char *version) {
             cpp_guard([&] { retry = cm::should_retry(policy, attempt, state); });
             if (!retry) {
                 if (done > 0)
-                    error = psprintf("%s; %d statement%s before it stay applied", error, done, done == 1 ? "" : "s");
+                    error = psprintf("%s; %d statement%s before it stay applied", error, done,
+                                     done == 1 ? "" : "s");
                 record_failure(&job, error, total_attempts);
                 return;
             }
             int wait = 0;
             double unit = static_cast<double>(random() % 1000) / 999.0;
             cpp_guard([&] { wait = cm::backoff_delay_ms(policy, attempt, unit); });
-            ereport(LOG, (errmsg("rubberduck_agents: migration \"%s\" attempt %d failed (%s); retrying in %d ms",
-                                 job.version, attempt, error, wait)));
-            (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, wait, PG_WAIT_EXTENSION);
+            ereport(LOG,
+                    (errmsg("rubberduck_agents: migration \"%s\" attempt %d failed (%s); retrying in %d ms",
+                            job.version, attempt, error, wait)));
+            (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, wait,
+                            PG_WAIT_EXTENSION);
             ResetLatch(MyLatch);
             CHECK_FOR_INTERRUPTS();
         }
@@ -522,7 +542,8 @@ RD_EXPORT void rubberduck_migration_worker_main(Datum) {
     in_agent_process = true;  // our hooks skip the executor's statements
     BackgroundWorkerInitializeConnectionByOid(args.dboid, args.roleoid, 0);
     pgstat_report_appname("rubberduck migration executor");
-    worker_context = AllocSetContextCreate(TopMemoryContext, "rubberduck migration executor", ALLOCSET_DEFAULT_SIZES);
+    worker_context =
+        AllocSetContextCreate(TopMemoryContext, "rubberduck migration executor", ALLOCSET_DEFAULT_SIZES);
     set_session("search_path", "pg_catalog, pg_temp");
     if (args.mode == kModeLedger)
         ledger_job(args.dsm_handle);

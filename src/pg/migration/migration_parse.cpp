@@ -82,22 +82,21 @@ List *raw_parse_migration(const char *sql) {
             copy_message(wbuf, sizeof wbuf, s.substr(meta, e - meta).c_str());
             locate_statement(s, meta, span);
         });
-        ereport(ERROR, (errcode(ERRCODE_SYNTAX_ERROR),
-                        errmsg("psql meta-command \"%s\" in migration (statement %d)", wbuf, span.number),
-                        errdetail("Meta-commands such as \\set, \\i or \\connect are run by psql on the client; "
-                                  "the server's parser cannot read them."),
-                        errhint("Remove the meta-command lines (expand psql variables and includes first) and "
-                                "pass plain SQL."),
-                        internalerrposition(byte_to_cursor(sql, meta)), internalerrquery(sql)));
+        ereport(ERROR,
+                (errcode(ERRCODE_SYNTAX_ERROR),
+                 errmsg("psql meta-command \"%s\" in migration (statement %d)", wbuf, span.number),
+                 errdetail("Meta-commands such as \\set, \\i or \\connect are run by psql on the client; "
+                           "the server's parser cannot read them."),
+                 errhint("Remove the meta-command lines (expand psql variables and includes first) and "
+                         "pass plain SQL."),
+                 internalerrposition(byte_to_cursor(sql, meta)), internalerrquery(sql)));
     }
 
     MemoryContext oldcxt = CurrentMemoryContext;
     List *volatile result = NIL;
     ErrorData *volatile failure = nullptr;
     PG_TRY();
-    {
-        result = raw_parser(sql, RAW_PARSE_DEFAULT);
-    }
+    { result = raw_parser(sql, RAW_PARSE_DEFAULT); }
     PG_CATCH();
     {
         MemoryContextSwitchTo(oldcxt);
@@ -114,8 +113,7 @@ List *raw_parse_migration(const char *sql) {
         ereport(ERROR, (errcode(ed->sqlerrcode ? ed->sqlerrcode : ERRCODE_SYNTAX_ERROR),
                         errmsg("%s (statement %d of the migration)", ed->message, span.number),
                         errdetail("Statement %d: %s", span.number, span.text),
-                        ed->cursorpos > 0 ? internalerrposition(ed->cursorpos) : 0,
-                        internalerrquery(sql)));
+                        ed->cursorpos > 0 ? internalerrposition(ed->cursorpos) : 0, internalerrquery(sql)));
     }
     if (result == NIL)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("the migration is empty"),
@@ -197,7 +195,8 @@ struct Source {
     size_t begin;
     size_t end;
     std::vector<st::Token> toks;
-    Source(const std::string &s, size_t b, size_t e) : sql(s), begin(b), end(e), toks(st::tokenize(s, b, e)) {}
+    Source(const std::string &s, size_t b, size_t e)
+        : sql(s), begin(b), end(e), toks(st::tokenize(s, b, e)) {}
 
     bool is(size_t i, const char *w) const { return i < toks.size() && st::token_is(sql, toks[i], w); }
     // First token starting at or after byte `pos`.
@@ -225,9 +224,9 @@ std::string check_text(const Source &src, int location) {
 }
 
 bool default_terminator(const Source &src, size_t i) {
-    static const char *kStop[] = {"NOT",        "NULL",     "CHECK",      "CONSTRAINT", "PRIMARY",
+    static const char *kStop[] = {"NOT",        "NULL",       "CHECK",     "CONSTRAINT", "PRIMARY",
                                   "UNIQUE",     "REFERENCES", "GENERATED", "COLLATE",    "DEFAULT",
-                                  "DEFERRABLE", "INITIALLY", "USING",     "NO"};
+                                  "DEFERRABLE", "INITIALLY",  "USING",     "NO"};
     for (const char *w : kStop)
         if (src.is(i, w)) return true;
     return false;
@@ -380,7 +379,7 @@ cm::ConstraintDef constraint_of(const Constraint *c, const Source &src) {
 
 struct ColumnResult {
     cm::ColumnDef def;
-    Node *default_expr = nullptr;                 // for the volatility probe
+    Node *default_expr = nullptr;                // for the volatility probe
     std::vector<cm::ConstraintDef> constraints;  // column-level CHECK / FOREIGN KEY (as table constraints)
 };
 
@@ -591,7 +590,8 @@ void describe_alter_table(const AlterTableStmt *s, const Source &src, size_t stm
             case AT_ColumnDefault:
                 if (c->def) {
                     cmd.default_expr = default_text(src, exprLocation(c->def));
-                    out.volatility.push_back({stmt_index, VolatilityProbe::SetDefault, d.alter_cmds.size(), c->def});
+                    out.volatility.push_back(
+                        {stmt_index, VolatilityProbe::SetDefault, d.alter_cmds.size(), c->def});
                 } else {
                     cmd.kind = cm::AlterTableCmdKind::DropDefault;
                 }
@@ -608,7 +608,8 @@ void describe_alter_table(const AlterTableStmt *s, const Source &src, size_t stm
                 break;
             case AT_AddConstraint:
             case AT_AddIndexConstraint:
-                if (c->def && IsA(c->def, Constraint)) cmd.constraint = constraint_of(castNode(Constraint, c->def), src);
+                if (c->def && IsA(c->def, Constraint))
+                    cmd.constraint = constraint_of(castNode(Constraint, c->def), src);
                 cmd.column.clear();
                 break;
             case AT_ValidateConstraint:
@@ -741,9 +742,10 @@ void describe_raw_statement(const std::string &sql, Node *stmt, int location, in
                 c.name = str(s->subname);
                 c.new_name = str(s->newname);
                 d.alter_cmds.push_back(std::move(c));
-            } else if (s->relation && (s->renameType == OBJECT_TABLE || s->renameType == OBJECT_VIEW ||
-                                       s->renameType == OBJECT_MATVIEW || s->renameType == OBJECT_INDEX ||
-                                       s->renameType == OBJECT_SEQUENCE || s->renameType == OBJECT_FOREIGN_TABLE)) {
+            } else if (s->relation &&
+                       (s->renameType == OBJECT_TABLE || s->renameType == OBJECT_VIEW ||
+                        s->renameType == OBJECT_MATVIEW || s->renameType == OBJECT_INDEX ||
+                        s->renameType == OBJECT_SEQUENCE || s->renameType == OBJECT_FOREIGN_TABLE)) {
                 d.kind = cm::StatementKind::RenameTable;
                 d.new_name = str(s->newname);
                 d.rename_index = s->renameType == OBJECT_INDEX;
@@ -755,7 +757,8 @@ void describe_raw_statement(const std::string &sql, Node *stmt, int location, in
             d.kind = cm::StatementKind::Truncate;
             d.cascade = s->behavior == DROP_CASCADE;
             ListCell *lc;
-            foreach (lc, s->relations) d.relations.push_back(relation_of(static_cast<RangeVar *>(lfirst(lc))));
+            foreach (lc, s->relations)
+                d.relations.push_back(relation_of(static_cast<RangeVar *>(lfirst(lc))));
             if (!d.relations.empty()) d.relation = d.relations.front();
             break;
         }
@@ -788,7 +791,8 @@ void describe_raw_statement(const std::string &sql, Node *stmt, int location, in
                 if (IsA(e, ColumnDef)) {
                     ColumnResult r = column_of(castNode(ColumnDef, e), src);
                     if (r.default_expr)
-                        out.volatility.push_back({index, VolatilityProbe::CreateColumn, d.columns.size(), r.default_expr});
+                        out.volatility.push_back(
+                            {index, VolatilityProbe::CreateColumn, d.columns.size(), r.default_expr});
                     d.columns.push_back(std::move(r.def));
                     for (auto &k : r.constraints) d.table_constraints.push_back(std::move(k));
                 } else if (IsA(e, Constraint)) {
@@ -890,7 +894,8 @@ void describe_raw_statement(const std::string &sql, Node *stmt, int location, in
         case T_LockStmt: {
             auto *s = castNode(LockStmt, stmt);
             d.kind = cm::StatementKind::Other;
-            if (list_length(s->relations) >= 1) d.relation = relation_of(static_cast<RangeVar *>(linitial(s->relations)));
+            if (list_length(s->relations) >= 1)
+                d.relation = relation_of(static_cast<RangeVar *>(linitial(s->relations)));
             d.lock = lock_of(s->mode);
             break;
         }
@@ -906,7 +911,7 @@ void describe_raw_statement(const std::string &sql, Node *stmt, int location, in
 namespace {
 
 struct FuncWalk {
-    List *funcs;   // List of List-of-String (FuncCall.funcname)
+    List *funcs;  // List of List-of-String (FuncCall.funcname)
     bool volatile_syntax;
 };
 
@@ -915,7 +920,8 @@ bool collect_funcs(Node *node, void *ctx) {
     auto *w = static_cast<FuncWalk *>(ctx);
     if (IsA(node, FuncCall)) w->funcs = lappend(w->funcs, castNode(FuncCall, node)->funcname);
     if (IsA(node, SubLink)) w->volatile_syntax = true;
-    return raw_expression_tree_walker(node, reinterpret_cast<bool (*)()>(reinterpret_cast<void (*)()>(collect_funcs)), ctx);
+    return raw_expression_tree_walker(
+        node, reinterpret_cast<bool (*)()>(reinterpret_cast<void (*)()>(collect_funcs)), ctx);
 }
 
 struct RelWalk {
@@ -931,13 +937,15 @@ bool collect_rels(Node *node, void *ctx) {
         return false;
     }
     if (IsA(node, CommonTableExpr)) w->ctes = lappend(w->ctes, castNode(CommonTableExpr, node)->ctename);
-    return raw_expression_tree_walker(node, reinterpret_cast<bool (*)()>(reinterpret_cast<void (*)()>(collect_rels)), ctx);
+    return raw_expression_tree_walker(
+        node, reinterpret_cast<bool (*)()>(reinterpret_cast<void (*)()>(collect_rels)), ctx);
 }
 
 // true when any function of that name is volatile, or when no function of that name exists.
 bool function_is_volatile(List *funcname) {
     const char *name = strVal(llast(funcname));
-    const char *schema = list_length(funcname) >= 2 ? strVal(list_nth(funcname, list_length(funcname) - 2)) : nullptr;
+    const char *schema =
+        list_length(funcname) >= 2 ? strVal(list_nth(funcname, list_length(funcname) - 2)) : nullptr;
     Oid types[2] = {TEXTOID, TEXTOID};
     Datum values[2] = {CStringGetTextDatum(name), schema ? CStringGetTextDatum(schema) : (Datum)0};
     char nulls[2] = {' ', schema ? ' ' : 'n'};
@@ -1004,7 +1012,8 @@ void resolve_probes(ParsedMigration &parsed) {
                 cm::RelationName r{str(schema), str(name)};
                 bool seen = false;
                 for (const auto &x : d.relations) seen = seen || (x.schema == r.schema && x.name == r.name);
-                if (!seen && !(d.relation.schema == r.schema && d.relation.name == r.name)) d.relations.push_back(r);
+                if (!seen && !(d.relation.schema == r.schema && d.relation.name == r.name))
+                    d.relations.push_back(r);
             });
         }
     }

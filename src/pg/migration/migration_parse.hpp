@@ -1,7 +1,7 @@
-// Raw parse trees -> core StatementDescription (adapter internals shared by analyze.cpp and the utility guard).
-// Regimes (cpp-in-postgres.md R9/R11): raw_parse_migration and resolve_probes are PG regime (they may
-// ereport); describe_raw_statement is C++ regime (it only reads node fields, never calls a PostgreSQL function
-// that can raise, and may throw), run it under cpp_guard.
+// Raw parse trees -> core StatementDescription (adapter internals shared by analyze.cpp and the utility
+// guard). Regimes (cpp-in-postgres.md R9/R11): raw_parse_migration and resolve_probes are PG regime (they may
+// ereport); describe_raw_statement is C++ regime (it only reads node fields, never calls a PostgreSQL
+// function that can raise, and may throw), run it under cpp_guard.
 #pragma once
 
 #include <string>
@@ -20,7 +20,7 @@ namespace rubberduck::pg::migration {
 struct VolatilityProbe {
     size_t stmt = 0;
     enum Target { CreateColumn, AddColumn, SetDefault } target = AddColumn;
-    size_t sub = 0;       // column index (CreateColumn) or command index (AddColumn, SetDefault)
+    size_t sub = 0;        // column index (CreateColumn) or command index (AddColumn, SetDefault)
     Node *expr = nullptr;  // the raw expression (palloc'd parse tree)
 };
 

@@ -5,7 +5,8 @@
 //  2. C++ regime (cpp_guard): build the core Workload, generate candidates, run the selector; each cost
 //     request is answered by whatif_cost (which never raises: it plans in its own subtransaction), within a
 //     time budget. The chosen set comes back as POD advice rows.
-//  3. PG regime: upsert the advice by its canonical key (ids stay stable while an index stays advised), replace
+//  3. PG regime: upsert the advice by its canonical key (ids stay stable while an index stays advised),
+//  replace
 //     its per-query costs, mark advice no longer chosen 'stale'. Nothing is written on a hot standby or in
 //     observe mode.
 // The advisor only reruns when its inputs changed (or a minute passed), so a short naptime costs little.
@@ -46,7 +47,7 @@ namespace rt = core::runtime;
 
 constexpr int kMaxAdvice = 64;
 constexpr int kMaxAdviceQueries = 32;
-constexpr double kBudgetSeconds = 4.0;          // worker time for one advice computation
+constexpr double kBudgetSeconds = 4.0;           // worker time for one advice computation
 constexpr size_t kMaxCostRequests = 6000;        // what-if plans per computation
 constexpr double kMaintenanceMsPerWrite = 0.01;  // index maintenance per index-touching row write
 
@@ -216,7 +217,8 @@ int run_select(const char *sql) {
 // context (the cycle's), which outlives this function's SPI results.
 void gather(Inputs &in) {
     int n = run_select(
-        "SELECT relation::oid, columns[1], operator, queryid, executions, avg_selectivity, used_index, clause, "
+        "SELECT relation::oid, columns[1], operator, queryid, executions, avg_selectivity, used_index, "
+        "clause, "
         "expression, has_limit FROM rubberduck.predicates ORDER BY queryid, relation, clause, columns[1]");
     in.preds = static_cast<PredRow *>(palloc0(sizeof(PredRow) * std::max(n, 1)));
     for (int i = 0; i < n; ++i) {
@@ -250,7 +252,8 @@ void gather(Inputs &in) {
 
     n = run_select(
         "SELECT queryid, userid, query, param_types::oid[], param_values FROM rubberduck._exemplars() "
-        "WHERE dbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())");
+        "WHERE dbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = "
+        "pg_catalog.current_database())");
     in.exemplars = static_cast<ExemplarRow *>(palloc0(sizeof(ExemplarRow) * std::max(n, 1)));
     for (int i = 0; i < n; ++i) {
         HeapTuple t = SPI_tuptable->vals[i];
@@ -265,8 +268,8 @@ void gather(Inputs &in) {
         if (!isnull) {
             Datum *elems;
             bool *nulls;
-            deconstruct_array(DatumGetArrayTypeP(types), OIDOID, sizeof(Oid), true, TYPALIGN_INT, &elems, &nulls,
-                              &ntypes);
+            deconstruct_array(DatumGetArrayTypeP(types), OIDOID, sizeof(Oid), true, TYPALIGN_INT, &elems,
+                              &nulls, &ntypes);
             e.types = static_cast<Oid *>(palloc0(sizeof(Oid) * std::max(ntypes, 1)));
             for (int k = 0; k < ntypes; ++k) e.types[k] = nulls[k] ? TEXTOID : DatumGetObjectId(elems[k]);
         }
@@ -278,7 +281,8 @@ void gather(Inputs &in) {
             deconstruct_array(DatumGetArrayTypeP(values), TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls,
                               &nvalues);
             e.values = static_cast<const char **>(palloc0(sizeof(char *) * std::max(nvalues, 1)));
-            for (int k = 0; k < nvalues; ++k) e.values[k] = nulls[k] ? nullptr : TextDatumGetCString(elems[k]);
+            for (int k = 0; k < nvalues; ++k)
+                e.values[k] = nulls[k] ? nullptr : TextDatumGetCString(elems[k]);
         }
         e.nparams = ntypes == nvalues ? ntypes : 0;
         if (ntypes != nvalues) e.query = nullptr;  // inconsistent exemplar: unusable
@@ -297,34 +301,42 @@ void gather(Inputs &in) {
     // User tables only: no system catalog, no table that belongs to an extension (ours included).
     const char *rels_cte =
         "WITH r AS (SELECT DISTINCT p.relation::oid AS oid FROM rubberduck.predicates p "
-        "JOIN pg_catalog.pg_class c ON c.oid = p.relation JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+        "JOIN pg_catalog.pg_class c ON c.oid = p.relation JOIN pg_catalog.pg_namespace n ON n.oid = "
+        "c.relnamespace "
         "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp_)' "
-        "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass "
+        "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = "
+        "'pg_catalog.pg_class'::pg_catalog.regclass "
         "AND d.objid = c.oid AND d.deptype = 'e')) ";
-    n = run_select(psprintf(
-        "%s SELECT c.oid, n.nspname::text, c.relname::text, greatest(c.reltuples, 0)::float8, c.relpages::float8, "
-        "coalesce(s.n_tup_ins, 0)::float8, coalesce(s.n_tup_upd, 0)::float8, coalesce(s.n_tup_del, 0)::float8, "
-        "coalesce(s.n_tup_hot_upd, 0)::float8 FROM r JOIN pg_catalog.pg_class c ON c.oid = r.oid "
-        "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-        "LEFT JOIN pg_catalog.pg_stat_all_tables s ON s.relid = c.oid WHERE c.relkind IN ('r', 'm') ORDER BY 1",
-        rels_cte));
+    n = run_select(
+        psprintf("%s SELECT c.oid, n.nspname::text, c.relname::text, greatest(c.reltuples, 0)::float8, "
+                 "c.relpages::float8, "
+                 "coalesce(s.n_tup_ins, 0)::float8, coalesce(s.n_tup_upd, 0)::float8, coalesce(s.n_tup_del, "
+                 "0)::float8, "
+                 "coalesce(s.n_tup_hot_upd, 0)::float8 FROM r JOIN pg_catalog.pg_class c ON c.oid = r.oid "
+                 "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                 "LEFT JOIN pg_catalog.pg_stat_all_tables s ON s.relid = c.oid WHERE c.relkind IN ('r', 'm') "
+                 "ORDER BY 1",
+                 rels_cte));
     in.rels = static_cast<RelRow *>(palloc0(sizeof(RelRow) * std::max(n, 1)));
     for (int i = 0; i < n; ++i) {
         HeapTuple t = SPI_tuptable->vals[i];
         TupleDesc d = SPI_tuptable->tupdesc;
-        in.rels[i] = {oval(t, d, 1), val(t, d, 2), val(t, d, 3), fval(t, d, 4), fval(t, d, 5),
+        in.rels[i] = {oval(t, d, 1), val(t, d, 2),  val(t, d, 3),  fval(t, d, 4), fval(t, d, 5),
                       fval(t, d, 6), fval(t, d, 7), fval(t, d, 8), fval(t, d, 9)};
     }
     in.nrels = n;
 
     n = run_select(psprintf(
-        "%s SELECT a.attrelid, a.attname::text, a.attnum::int4, pg_catalog.format_type(a.atttypid, a.atttypmod), "
-        "coalesce(st.avg_width, 0)::float8, coalesce(st.null_frac, 0)::float8, coalesce(st.n_distinct, 0)::float8, "
+        "%s SELECT a.attrelid, a.attname::text, a.attnum::int4, pg_catalog.format_type(a.atttypid, "
+        "a.atttypmod), "
+        "coalesce(st.avg_width, 0)::float8, coalesce(st.null_frac, 0)::float8, coalesce(st.n_distinct, "
+        "0)::float8, "
         "coalesce(st.correlation, 0)::float8, st.attname IS NOT NULL, "
         "coalesce(co.collname IN ('C', 'POSIX'), false), st.most_common_vals::text::text[], "
         "st.most_common_freqs::float8[] "
         "FROM r JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped "
-        "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+        "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = "
+        "c.relnamespace "
         "LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation "
         "LEFT JOIN pg_catalog.pg_stats st ON st.schemaname = n.nspname AND st.tablename = c.relname "
         "AND st.attname = a.attname AND NOT st.inherited ORDER BY 1, 3",
@@ -333,8 +345,19 @@ void gather(Inputs &in) {
     for (int i = 0; i < n; ++i) {
         HeapTuple t = SPI_tuptable->vals[i];
         TupleDesc d = SPI_tuptable->tupdesc;
-        in.cols[i] = {oval(t, d, 1), val(t, d, 2), i4val(t, d, 3), val(t, d, 4), fval(t, d, 5), fval(t, d, 6),
-                      fval(t, d, 7), fval(t, d, 8), bval(t, d, 9), bval(t, d, 10), 0, nullptr, nullptr};
+        in.cols[i] = {oval(t, d, 1),
+                      val(t, d, 2),
+                      i4val(t, d, 3),
+                      val(t, d, 4),
+                      fval(t, d, 5),
+                      fval(t, d, 6),
+                      fval(t, d, 7),
+                      fval(t, d, 8),
+                      bval(t, d, 9),
+                      bval(t, d, 10),
+                      0,
+                      nullptr,
+                      nullptr};
         bool vnull, fnull;
         Datum vals = SPI_getbinval(t, d, 11, &vnull);
         Datum freqs = SPI_getbinval(t, d, 12, &fnull);
@@ -343,8 +366,8 @@ void gather(Inputs &in) {
             bool *vn, *fn;
             int nv, nf;
             deconstruct_array(DatumGetArrayTypeP(vals), TEXTOID, -1, false, TYPALIGN_INT, &ve, &vn, &nv);
-            deconstruct_array(DatumGetArrayTypeP(freqs), FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &fe, &fn,
-                              &nf);
+            deconstruct_array(DatumGetArrayTypeP(freqs), FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &fe,
+                              &fn, &nf);
             int m = std::min(nv, nf);
             in.cols[i].mcv_literals = static_cast<char **>(palloc0(sizeof(char *) * std::max(m, 1)));
             in.cols[i].mcv_freqs = static_cast<double *>(palloc0(sizeof(double) * std::max(m, 1)));
@@ -358,7 +381,8 @@ void gather(Inputs &in) {
     in.ncols = n;
 
     n = run_select(psprintf(
-        "%s SELECT i.indrelid, ic.relname::text, am.amname::text, i.indisvalid, i.indisprimary, i.indisunique, "
+        "%s SELECT i.indrelid, ic.relname::text, am.amname::text, i.indisvalid, i.indisprimary, "
+        "i.indisunique, "
         "EXISTS (SELECT 1 FROM pg_catalog.pg_constraint con WHERE con.conindid = i.indexrelid "
         "AND con.contype IN ('p', 'u', 'x')), i.indnkeyatts::int4, k.pos, "
         "CASE WHEN i.indkey[k.pos - 1] <> 0 THEN a.attname::text END, "
@@ -416,7 +440,8 @@ void note_equality(ConstWalk &w, Node *node) {
     if (node == nullptr) return;
     if (IsA(node, BoolExpr) && reinterpret_cast<BoolExpr *>(node)->boolop == AND_EXPR) {
         ListCell *lc;
-        foreach (lc, reinterpret_cast<BoolExpr *>(node)->args) note_equality(w, static_cast<Node *>(lfirst(lc)));
+        foreach (lc, reinterpret_cast<BoolExpr *>(node)->args)
+            note_equality(w, static_cast<Node *>(lfirst(lc)));
         return;
     }
     if (IsA(node, List)) {
@@ -478,7 +503,8 @@ void gather_constants(Inputs &in) {
         {
             if (OidIsValid(ex->userid) && ex->userid != save_user)
                 SetUserIdAndSecContext(ex->userid, save_sec | SECURITY_LOCAL_USERID_CHANGE);
-            List *queries = analyze_single_dml(ex->query, ex->nparams > 0 ? ex->types : nullptr, ex->nparams, false);
+            List *queries =
+                analyze_single_dml(ex->query, ex->nparams > 0 ? ex->types : nullptr, ex->nparams, false);
             if (list_length(queries) == 1) {
                 Query *q = linitial_node(Query, queries);
                 ConstWalk w{q, ex, in.consts, &in.nconsts, cap};
@@ -513,14 +539,22 @@ std::string s(const char *p) {
 }
 
 void add_op(std::vector<ci::PredicateOp> &ops, const std::string &op) {
-    if (op == "=") ops.push_back(ci::PredicateOp::kEq);
-    else if (op == "<") ops.push_back(ci::PredicateOp::kLt);
-    else if (op == ">") ops.push_back(ci::PredicateOp::kGt);
-    else if (op == "<=") ops.push_back(ci::PredicateOp::kLe);
-    else if (op == ">=") ops.push_back(ci::PredicateOp::kGe);
-    else if (op == "= ANY") ops.push_back(ci::PredicateOp::kIn);
-    else if (op == "IS NULL") ops.push_back(ci::PredicateOp::kIsNull);
-    else if (op == "ILIKE" || op == "~~*") ops.push_back(ci::PredicateOp::kLikeInfix);
+    if (op == "=")
+        ops.push_back(ci::PredicateOp::kEq);
+    else if (op == "<")
+        ops.push_back(ci::PredicateOp::kLt);
+    else if (op == ">")
+        ops.push_back(ci::PredicateOp::kGt);
+    else if (op == "<=")
+        ops.push_back(ci::PredicateOp::kLe);
+    else if (op == ">=")
+        ops.push_back(ci::PredicateOp::kGe);
+    else if (op == "= ANY")
+        ops.push_back(ci::PredicateOp::kIn);
+    else if (op == "IS NULL")
+        ops.push_back(ci::PredicateOp::kIsNull);
+    else if (op == "ILIKE" || op == "~~*")
+        ops.push_back(ci::PredicateOp::kLikeInfix);
     else if (op == "LIKE" || op == "~~") {
         // The pattern is not recorded: offer both a prefix (btree) and an infix (trigram) reading and let the
         // what-if planner tell which one the query can use.
@@ -561,7 +595,8 @@ ci::Workload build_workload(const Inputs &in, const std::set<int64_t> &with_exem
         cs.n_distinct = c.n_distinct;
         cs.correlation = c.correlation;
         cs.c_collation = c.c_collation;
-        for (int k = 0; k < c.nmcv; ++k) cs.most_common_vals.push_back({s(c.mcv_literals[k]), c.mcv_freqs[k]});
+        for (int k = 0; k < c.nmcv; ++k)
+            cs.most_common_vals.push_back({s(c.mcv_literals[k]), c.mcv_freqs[k]});
         w.relations[it->second].columns.push_back(cs);
     }
     for (int i = 0; i < in.nidx; ++i) {
@@ -588,7 +623,10 @@ ci::Workload build_workload(const Inputs &in, const std::set<int64_t> &with_exem
         ci::ExistingIndex &e = rel.indexes.back();
         if (x.pos <= x.nkeyatts) {
             ci::IndexKey k;
-            if (x.column) k.column = x.column; else k.expression = s(x.keytext);
+            if (x.column)
+                k.column = x.column;
+            else
+                k.expression = s(x.keytext);
             k.opclass = s(x.opclass);
             k.descending = x.descending;
             e.def.keys.push_back(k);
@@ -627,7 +665,8 @@ ci::Workload build_workload(const Inputs &in, const std::set<int64_t> &with_exem
         std::string clause = s(p.clause);
         std::string column = s(p.column);
         if (clause == "join") {
-            if (std::find(use->join_columns.begin(), use->join_columns.end(), column) == use->join_columns.end())
+            if (std::find(use->join_columns.begin(), use->join_columns.end(), column) ==
+                use->join_columns.end())
                 use->join_columns.push_back(column);
             continue;
         }
@@ -748,7 +787,8 @@ void compute(const Inputs &in, AdviceRow *out, Outcome &res) {
         AdviceRow &a = out[res.nadvice++];
         const ci::RelationStats *rel = w.find_relation(c.def.relation_oid);
         copy_message(a.key, sizeof a.key, ci::canonical_key(c.def).c_str());
-        copy_message(a.relation, sizeof a.relation, rel ? rel->qualified_name().c_str() : c.def.table.c_str());
+        copy_message(a.relation, sizeof a.relation,
+                     rel ? rel->qualified_name().c_str() : c.def.table.c_str());
         a.relid = c.def.relation_oid;
         std::vector<std::string> cols;
         for (const auto &k : c.def.keys) cols.push_back(k.is_expression() ? k.expression : k.column);
@@ -764,7 +804,8 @@ void compute(const Inputs &in, AdviceRow *out, Outcome &res) {
         for (const auto &qc : chosen.queries) {
             if (a.nqueries >= kMaxAdviceQueries) break;
             auto f = final_costs.find(qc.queryid);
-            a.queries[a.nqueries++] = {qc.queryid, qc.cost_before, f != final_costs.end() ? f->second->cost_after : qc.cost_after};
+            a.queries[a.nqueries++] = {qc.queryid, qc.cost_before,
+                                       f != final_costs.end() ? f->second->cost_after : qc.cost_after};
         }
     }
 }
@@ -792,8 +833,8 @@ void store(const AdviceRow *rows, int n) {
     Datum keys[kMaxAdvice];
     for (int i = 0; i < n; ++i) {
         const AdviceRow &a = rows[i];
-        Oid types[12] = {TEXTOID, TEXTOID, OIDOID, TEXTARRAYOID, TEXTARRAYOID, TEXTOID, TEXTOID, TEXTOID,
-                         INT8OID, FLOAT8OID, INT4OID, TEXTOID};
+        Oid types[12] = {TEXTOID, TEXTOID, OIDOID,  TEXTARRAYOID, TEXTARRAYOID, TEXTOID,
+                         TEXTOID, TEXTOID, INT8OID, FLOAT8OID,    INT4OID,      TEXTOID};
         Datum v[12];
         char nulls[13] = "            ";
         v[0] = CStringGetTextDatum(a.key);
@@ -811,7 +852,8 @@ void store(const AdviceRow *rows, int n) {
         v[11] = CStringGetTextDatum(a.reason);
         // Update in place first (no sequence value is burnt for advice that persists), insert when new.
         int rc = SPI_execute_with_args(
-            "UPDATE rubberduck.index_advice AS ia SET relation = $2, relation_oid = $3, columns = $4, include = $5, "
+            "UPDATE rubberduck.index_advice AS ia SET relation = $2, relation_oid = $3, columns = $4, "
+            "include = $5, "
             "method = $6, predicate = $7, ddl = $8, est_size_bytes = $9, est_improvement_pct = $10, "
             "queries_improved = $11, reason = $12, "
             "status = CASE WHEN ia.status = 'stale' THEN 'advised' ELSE ia.status END, updated_at = now() "
@@ -819,7 +861,8 @@ void store(const AdviceRow *rows, int n) {
             12, types, v, nulls, false, 1);
         if (rc == SPI_OK_UPDATE_RETURNING && SPI_processed == 0) {
             rc = SPI_execute_with_args(
-                "INSERT INTO rubberduck.index_advice (advice_key, relation, relation_oid, columns, include, method, "
+                "INSERT INTO rubberduck.index_advice (advice_key, relation, relation_oid, columns, include, "
+                "method, "
                 "predicate, ddl, est_size_bytes, est_improvement_pct, queries_improved, reason) "
                 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
                 12, types, v, nulls, false, 1);
@@ -830,8 +873,8 @@ void store(const AdviceRow *rows, int n) {
         int64 id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
         Oid dtypes[1] = {INT8OID};
         Datum dv[1] = {Int64GetDatum(id)};
-        SPI_execute_with_args("DELETE FROM rubberduck.index_advice_queries WHERE advice_id = $1", 1, dtypes, dv,
-                              nullptr, false, 0);
+        SPI_execute_with_args("DELETE FROM rubberduck.index_advice_queries WHERE advice_id = $1", 1, dtypes,
+                              dv, nullptr, false, 0);
         for (int k = 0; k < a.nqueries; ++k) {
             Oid qtypes[4] = {INT8OID, INT8OID, FLOAT8OID, FLOAT8OID};
             Datum qv[4] = {Int64GetDatum(id), Int64GetDatum(a.queries[k].queryid),
@@ -902,12 +945,13 @@ void run_indexing(CycleContext &ctx, rt::Mode mode, SkillOutcome &outcome) {
                  kBudgetSeconds, res.cost_requests);
         last_fingerprint = 0;  // try again next cycle
     } else {
-        snprintf(note, sizeof note,
-                 "%d predicates, %d exemplars, %d candidates, %zu what-if plans in %.2f s: %d indexes advised "
-                 "(%.1f%% of the workload's cost)%s%s",
-                 in.npreds, in.nexemplars, res.candidates, res.cost_requests, res.seconds, res.nadvice,
-                 res.improvement_pct, res.declined ? ", below rubberduck.indexing_min_improvement" : "",
-                 ctx.read_only ? " (read-only: not stored)" : "");
+        snprintf(
+            note, sizeof note,
+            "%d predicates, %d exemplars, %d candidates, %zu what-if plans in %.2f s: %d indexes advised "
+            "(%.1f%% of the workload's cost)%s%s",
+            in.npreds, in.nexemplars, res.candidates, res.cost_requests, res.seconds, res.nadvice,
+            res.improvement_pct, res.declined ? ", below rubberduck.indexing_min_improvement" : "",
+            ctx.read_only ? " (read-only: not stored)" : "");
         if (!ctx.read_only) store(rows, res.declined ? 0 : res.nadvice);
     }
     set_text(outcome.note, sizeof outcome.note, note);

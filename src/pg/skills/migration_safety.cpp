@@ -4,11 +4,11 @@
 //      rollback) is handed to a migration executor worker, one at a time, in queue order — the user asked for
 //      it, so this happens in every mode;
 //   3. post-migration watch: once a watched migration's window has passed, the mean latency of the queries on
-//      the migrated tables since the migration (pg_stat_statements deltas) is compared with their mean before;
-//      above rubberduck.migration_max_regression the down_sql is run (autonomous mode, or when the migration
-//      asked for the watch itself in options.watch) — ledger rolled_back with the measured reason, action
-//      audited, signal migration_rolled_back; otherwise the action is only proposed. A watch that passes (and
-//      every applied migration without a watch) is announced with signal migration_finished.
+//      the migrated tables since the migration (pg_stat_statements deltas) is compared with their mean
+//      before; above rubberduck.migration_max_regression the down_sql is run (autonomous mode, or when the
+//      migration asked for the watch itself in options.watch) — ledger rolled_back with the measured reason,
+//      action audited, signal migration_rolled_back; otherwise the action is only proposed. A watch that
+//      passes (and every applied migration without a watch) is announced with signal migration_finished.
 #include <string>
 #include <vector>
 
@@ -34,7 +34,8 @@ pid_t last_executor_pid = 0;
 void spi(const char *sql, int nargs, Oid *types, Datum *values, bool ro) {
     (void)ro;  // fresh snapshot for every query
     int rc = SPI_execute_with_args(sql, nargs, types, values, nullptr, false, 0);
-    if (rc < 0) elog(ERROR, "rubberduck_agents: SPI_execute failed (%s) for: %s", SPI_result_code_string(rc), sql);
+    if (rc < 0)
+        elog(ERROR, "rubberduck_agents: SPI_execute failed (%s) for: %s", SPI_result_code_string(rc), sql);
 }
 
 char *val(int row, int col) {
@@ -47,7 +48,8 @@ void publish(const char *kind, const char *payload) {
 
 int mark_crashed_executors() {
     spi("UPDATE rubberduck.migrations SET status = 'failed', finished_at = now(), "
-        "error = format('the executor worker (pid %s) exited before finishing', executor_pid), executor_pid = NULL "
+        "error = format('the executor worker (pid %s) exited before finishing', executor_pid), executor_pid "
+        "= NULL "
         "WHERE status = 'running' AND (executor_pid IS NULL OR NOT EXISTS "
         "  (SELECT 1 FROM pg_catalog.pg_stat_activity a WHERE a.pid = executor_pid)) "
         "AND started_at < now() - interval '2 seconds'",
@@ -61,15 +63,16 @@ bool start_pending(char *note, size_t cap) {
     last_executor_pid = 0;
     spi("SELECT 1 FROM rubberduck.migrations WHERE status = 'running'", 0, nullptr, nullptr, true);
     if (SPI_processed > 0) return false;
-    spi("SELECT version, applied_by FROM rubberduck.migrations WHERE status = 'pending' ORDER BY queued_at, version "
+    spi("SELECT version, applied_by FROM rubberduck.migrations WHERE status = 'pending' ORDER BY queued_at, "
+        "version "
         "LIMIT 1",
         0, nullptr, nullptr, true);
     if (SPI_processed == 0) return false;
     char *version = val(0, 1);
     char *role = val(0, 2);
     {
-        // The executor connects as the role that queued the migration: it must be able to log in, or the worker
-        // would die at connection and the row would be retried forever.
+        // The executor connects as the role that queued the migration: it must be able to log in, or the
+        // worker would die at connection and the row would be retried forever.
         Oid types[1] = {TEXTOID};
         Datum values[1] = {CStringGetTextDatum(role)};
         spi("SELECT rolcanlogin FROM pg_catalog.pg_roles WHERE rolname = $1", 1, types, values, true);
@@ -77,7 +80,8 @@ bool start_pending(char *note, size_t cap) {
             Oid t2[2] = {TEXTOID, TEXTOID};
             Datum v2[2] = {CStringGetTextDatum(version), CStringGetTextDatum(role)};
             spi("UPDATE rubberduck.migrations SET status = 'failed', finished_at = now(), "
-                "error = format('role %s that queued it does not exist or cannot log in: the executor connects as "
+                "error = format('role %s that queued it does not exist or cannot log in: the executor "
+                "connects as "
                 "that role', $2) WHERE version = $1",
                 2, t2, v2, false);
             snprintf(note, cap, "migration %s failed: role %s cannot log in", version, role);
@@ -109,9 +113,11 @@ struct WatchRow {
 void judge_watch(const WatchRow &w, bool may_act, char *note, size_t cap) {
     // Current figures for the baseline's queries.
     char *q = psprintf(
-        "SELECT b.key, (b.value->>0)::float8, (b.value->>1)::float8, coalesce(s.calls, 0), coalesce(s.total, 0) "
+        "SELECT b.key, (b.value->>0)::float8, (b.value->>1)::float8, coalesce(s.calls, 0), coalesce(s.total, "
+        "0) "
         "FROM jsonb_each($1::jsonb) b LEFT JOIN (SELECT queryid::text AS q, sum(calls)::float8 AS calls, "
-        "sum(total_exec_time)::float8 AS total FROM %s.pg_stat_statements WHERE dbid = %u GROUP BY queryid) s "
+        "sum(total_exec_time)::float8 AS total FROM %s.pg_stat_statements WHERE dbid = %u GROUP BY queryid) "
+        "s "
         "ON s.q = b.key",
         quote_identifier(w.pgss_schema), MyDatabaseId);
     Oid types[1] = {TEXTOID};
@@ -132,7 +138,7 @@ void judge_watch(const WatchRow &w, bool may_act, char *note, size_t cap) {
         for (int i = 0; i < n; ++i)
             samples.push_back({ids[i], num[4 * i], num[4 * i + 1], num[4 * i + 2], num[4 * i + 3]});
         auto r = cm::judge_regression(samples, w.max_regression, migration_exec_directives.watch_min_calls,
-                                       migration_exec_directives.watch_min_delta_ms);
+                                      migration_exec_directives.watch_min_delta_ms);
         verdict = r.verdict;
         ratio = r.ratio;
         before_ms = r.before_mean_ms;
@@ -143,11 +149,12 @@ void judge_watch(const WatchRow &w, bool may_act, char *note, size_t cap) {
 
     Oid t6[6] = {TEXTOID, TEXTOID, TEXTOID, FLOAT8OID, FLOAT8OID, FLOAT8OID};
     Datum v6[6] = {CStringGetTextDatum(w.version), CStringGetTextDatum(cm::watch_verdict_name(verdict)),
-                   CStringGetTextDatum(reason), Float8GetDatum(ratio), Float8GetDatum(before_ms),
-                   Float8GetDatum(after_ms)};
+                   CStringGetTextDatum(reason),    Float8GetDatum(ratio),
+                   Float8GetDatum(before_ms),      Float8GetDatum(after_ms)};
     const char *verdict_sql =
         "jsonb_build_object('verdict', $2, 'reason', $3, 'ratio', round($4::numeric, 3), "
-        "'before_mean_ms', round($5::numeric, 3), 'after_mean_ms', round($6::numeric, 3), 'judged_at', now())";
+        "'before_mean_ms', round($5::numeric, 3), 'after_mean_ms', round($6::numeric, 3), 'judged_at', "
+        "now())";
     if (verdict == cm::WatchVerdict::Insufficient && !w.final_call) {
         // Not enough calls yet: keep watching (up to 5 windows) rather than declare a pass on no evidence.
         snprintf(note, cap, "migration %s: %s; still watching", w.version, reason);
@@ -158,8 +165,8 @@ void judge_watch(const WatchRow &w, bool may_act, char *note, size_t cap) {
                      "jsonb_build_object('state', 'passed', 'announced', true) WHERE version = $1",
                      verdict_sql),
             6, t6, v6, false);
-        spi("SELECT jsonb_build_object('version', $1, 'watch', $2, 'ratio', round($4::numeric, 3))::text", 6, t6, v6,
-            true);
+        spi("SELECT jsonb_build_object('version', $1, 'watch', $2, 'ratio', round($4::numeric, 3))::text", 6,
+            t6, v6, true);
         publish("migration_finished", val(0, 1));
         snprintf(note, cap, "migration %s passed its watch (%s)", w.version, cm::watch_verdict_name(verdict));
         return;
@@ -179,31 +186,37 @@ void judge_watch(const WatchRow &w, bool may_act, char *note, size_t cap) {
                      "'regressed', 'announced', true, 'action', %s) WHERE version = $1",
                      verdict_sql, action_id),
             6, t6, v6, false);
-        snprintf(note, cap, "migration %s regressed (%.2fx); %s", w.version, ratio,
-                 w.down_sql ? "rollback proposed (mode is not autonomous)" : "it has no down_sql to roll back");
+        snprintf(
+            note, cap, "migration %s regressed (%.2fx); %s", w.version, ratio,
+            w.down_sql ? "rollback proposed (mode is not autonomous)" : "it has no down_sql to roll back");
         return;
     }
     MigPlan plan;
     plan_migration(w.down_sql, &plan);
     if (plan_needs_top_level(&plan)) {
-        spi(psprintf("UPDATE rubberduck.migrations SET status = 'pending', requested = 'down', queued_at = now(), "
-                     "rollback_reason = $3, watch = watch || %s || jsonb_build_object('state', 'regressed', "
-                     "'action', %s) WHERE version = $1",
-                     verdict_sql, action_id),
+        spi(psprintf(
+                "UPDATE rubberduck.migrations SET status = 'pending', requested = 'down', queued_at = now(), "
+                "rollback_reason = $3, watch = watch || %s || jsonb_build_object('state', 'regressed', "
+                "'action', %s) WHERE version = $1",
+                verdict_sql, action_id),
             6, t6, v6, false);
-        snprintf(note, cap, "migration %s regressed (%.2fx): rollback queued for the executor", w.version, ratio);
+        snprintf(note, cap, "migration %s regressed (%.2fx): rollback queued for the executor", w.version,
+                 ratio);
         return;
     }
     int attempts = 0;
     char *error = run_down_sql(w.down_sql, w.options_json, w.search_path, &attempts);
     Oid tu[3] = {INT8OID, TEXTOID, FLOAT8OID};
-    Datum vu[3] = {Int64GetDatum(strtoll(action_id, nullptr, 10)), CStringGetTextDatum(error ? "failed" : "applied"),
-                   Float8GetDatum(after_ms)};
+    Datum vu[3] = {Int64GetDatum(strtoll(action_id, nullptr, 10)),
+                   CStringGetTextDatum(error ? "failed" : "applied"), Float8GetDatum(after_ms)};
     spi("SELECT rubberduck.update_action($1, $2, $3)", 3, tu, vu, false);
     if (error) {
-        Datum ve[6] = {CStringGetTextDatum(w.version), CStringGetTextDatum("regressed"),
+        Datum ve[6] = {CStringGetTextDatum(w.version),
+                       CStringGetTextDatum("regressed"),
                        CStringGetTextDatum(psprintf("%s; automatic rollback failed: %s", reason, error)),
-                       Float8GetDatum(ratio), Float8GetDatum(before_ms), Float8GetDatum(after_ms)};
+                       Float8GetDatum(ratio),
+                       Float8GetDatum(before_ms),
+                       Float8GetDatum(after_ms)};
         spi(psprintf("UPDATE rubberduck.migrations SET watch = watch || %s || jsonb_build_object('state', "
                      "'regressed', 'announced', true) WHERE version = $1",
                      verdict_sql),
@@ -211,16 +224,18 @@ void judge_watch(const WatchRow &w, bool may_act, char *note, size_t cap) {
         snprintf(note, cap, "migration %s regressed but its rollback failed: %s", w.version, error);
         return;
     }
-    spi(psprintf("UPDATE rubberduck.migrations SET status = 'rolled_back', rolled_back_at = clock_timestamp(), "
-                 "rollback_reason = 'automatic: ' || $3, watch = watch || %s || jsonb_build_object('state', "
-                 "'regressed', 'announced', true, 'action', %s) WHERE version = $1",
-                 verdict_sql, action_id),
+    spi(psprintf(
+            "UPDATE rubberduck.migrations SET status = 'rolled_back', rolled_back_at = clock_timestamp(), "
+            "rollback_reason = 'automatic: ' || $3, watch = watch || %s || jsonb_build_object('state', "
+            "'regressed', 'announced', true, 'action', %s) WHERE version = $1",
+            verdict_sql, action_id),
         6, t6, v6, false);
     spi("SELECT jsonb_build_object('version', $1, 'reason', $3, 'ratio', round($4::numeric, 3), "
         "'before_mean_ms', round($5::numeric, 3), 'after_mean_ms', round($6::numeric, 3))::text",
         6, t6, v6, true);
     publish("migration_rolled_back", val(0, 1));
-    ereport(LOG, (errmsg("rubberduck_agents: migration \"%s\" rolled back automatically: %s", w.version, reason)));
+    ereport(LOG,
+            (errmsg("rubberduck_agents: migration \"%s\" rolled back automatically: %s", w.version, reason)));
     snprintf(note, cap, "migration %s rolled back: %.2fx slower", w.version, ratio);
 }
 
@@ -228,10 +243,12 @@ void run_watches(bool autonomous, char *note, size_t cap) {
     spi("SELECT version, down_sql, options::text, coalesce(progress->>'search_path', '\"$user\", public'), "
         "watch->>'pgss_schema', coalesce(watch->'baseline', '{}')::text, "
         "coalesce((watch->>'max_regression')::float8, 1.5), options ? 'watch', "
-        "(watch->>'until')::timestamptz + 4 * ((watch->>'window_ms')::float8 * interval '1 millisecond') <= now() "
+        "(watch->>'until')::timestamptz + 4 * ((watch->>'window_ms')::float8 * interval '1 millisecond') <= "
+        "now() "
         "FROM rubberduck.migrations WHERE status = 'applied' AND watch->>'state' = 'watching' "
         "AND (watch->>'until')::timestamptz <= now() "
-        "AND pg_catalog.current_setting('shared_preload_libraries') ~ 'pg_stat_statements' ORDER BY finished_at",
+        "AND pg_catalog.current_setting('shared_preload_libraries') ~ 'pg_stat_statements' ORDER BY "
+        "finished_at",
         0, nullptr, nullptr, true);
     int n = static_cast<int>(SPI_processed);
     WatchRow *rows = static_cast<WatchRow *>(palloc0(sizeof(WatchRow) * (n + 1)));
@@ -252,7 +269,8 @@ void run_watches(bool autonomous, char *note, size_t cap) {
     }
     // Applied migrations without a watch (off / skipped) are announced once.
     spi("UPDATE rubberduck.migrations SET watch = watch || '{\"announced\": true}' "
-        "WHERE status = 'applied' AND coalesce(watch->>'state', 'off') NOT IN ('watching', 'passed', 'regressed') "
+        "WHERE status = 'applied' AND coalesce(watch->>'state', 'off') NOT IN ('watching', 'passed', "
+        "'regressed') "
         "AND NOT coalesce((watch->>'announced')::boolean, false) "
         "RETURNING jsonb_build_object('version', version, 'watch', coalesce(watch->>'state', 'off'))::text",
         0, nullptr, nullptr, false);
@@ -271,7 +289,8 @@ void run_migration_execution(CycleContext &ctx, core::runtime::Mode mode, SkillO
     }
     char note[kNoteLen] = {0};
     int crashed = mark_crashed_executors();
-    if (crashed > 0) snprintf(note, sizeof note, "%d migration(s) marked failed: their executor died", crashed);
+    if (crashed > 0)
+        snprintf(note, sizeof note, "%d migration(s) marked failed: their executor died", crashed);
     start_pending(note, sizeof note);
     run_watches(mode == core::runtime::Mode::Autonomous, note, sizeof note);
     set_text(outcome.note, sizeof outcome.note, note[0] ? note : "no migration to run or watch");

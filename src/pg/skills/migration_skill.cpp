@@ -5,7 +5,8 @@
 
 namespace rubberduck::pg {
 
-// Execution side (src/pg/skills/migration_safety.cpp): queued migrations, crashed executors, post-migration watch.
+// Execution side (src/pg/skills/migration_safety.cpp): queued migrations, crashed executors, post-migration
+// watch.
 void run_migration_execution(CycleContext &ctx, core::runtime::Mode mode, SkillOutcome &outcome);
 
 void run_migration_safety(CycleContext &ctx, core::runtime::Mode mode, SkillOutcome &outcome) {
@@ -16,10 +17,11 @@ void run_migration_safety(CycleContext &ctx, core::runtime::Mode mode, SkillOutc
     uint64_t lost = 0;
     int n = migration::drain_ddl_log(&lost);
     if (lost > 0)
-        ereport(WARNING, (errmsg("rubberduck: %llu guarded DDL records were overwritten before they were logged",
-                                 static_cast<unsigned long long>(lost)),
-                          errhint("The ring holds %d records; the migration agent drains it every cycle.",
-                                  migration::kDdlRingSize)));
+        ereport(WARNING,
+                (errmsg("rubberduck: %llu guarded DDL records were overwritten before they were logged",
+                        static_cast<unsigned long long>(lost)),
+                 errhint("The ring holds %d records; the migration agent drains it every cycle.",
+                         migration::kDdlRingSize)));
     if (n > 0) ereport(DEBUG1, (errmsg("rubberduck: %d guarded DDL statement(s) logged", n)));
     // Execution side: queued migrations, crashed executors, post-migration watch.
     SkillOutcome exec_outcome;

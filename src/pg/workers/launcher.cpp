@@ -27,8 +27,8 @@ struct AgentHandle {
     BackgroundWorkerHandle *handle;
     TimestampTz started_at;
     TimestampTz next_start_at;
-    int quick_exits;  // consecutive exits soon after start: drives the restart back-off
-    bool slot_warned; // one WARNING per shortage, not one per second
+    int quick_exits;   // consecutive exits soon after start: drives the restart back-off
+    bool slot_warned;  // one WARNING per shortage, not one per second
 };
 
 AgentHandle agents[rt::kAgentCount];
@@ -67,8 +67,9 @@ bool start_agent(int i) {
             max_worker_processes);
         set_agent_state(id, AgentState::NotRunning, note);
         if (!agents[i].slot_warned)
-            ereport(WARNING, (errmsg("rubberduck_agents: could not start agent %s", rt::kAgents[i].name.data()),
-                              errdetail("%s", note)));
+            ereport(WARNING,
+                    (errmsg("rubberduck_agents: could not start agent %s", rt::kAgents[i].name.data()),
+                     errdetail("%s", note)));
         agents[i].slot_warned = true;
         // Retry later, not every second.
         agents[i].next_start_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), 10 * 1000);
@@ -165,8 +166,8 @@ RD_EXPORT void rubberduck_launcher_main(Datum) {
     pqsignal(SIGHUP, SignalHandlerForConfigReload);
     pqsignal(SIGTERM, die);
     BackgroundWorkerUnblockSignals();
-    // Connected to no database (shared catalogs only), like the logical replication launcher: this makes it visible
-    // in pg_stat_activity.
+    // Connected to no database (shared catalogs only), like the logical replication launcher: this makes it
+    // visible in pg_stat_activity.
     BackgroundWorkerInitializeConnection(nullptr, nullptr, 0);
     pgstat_report_appname("rubberduck launcher");
 
