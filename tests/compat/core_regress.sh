@@ -25,6 +25,8 @@
 #   RD_PGBIN            sandbox bin dir (default tmp/pg/usr/lib/postgresql/15/bin; run `make sandbox` first)
 #   RD_COMPAT_DB        rubberduck.database of the candidate (default regression; pg_regress creates it)
 #   RD_COMPAT_TESTS     space-separated test names to run instead of the schedule (debugging)
+#   RD_COMPAT_CONF      extra postgresql.conf lines for the candidate, ';'-separated
+#                       (e.g. 'rubberduck.migration_guard = off' to look past the guard's DDL warnings)
 #   RD_KEEP=1           keep the work dir (both runs' outputs and logs)
 # Ends with `compat: N passed, M failed`; exit status 1 if M > 0.
 set -euo pipefail
@@ -166,6 +168,7 @@ rubberduck.sample_rate = 1
 # max_worker_processes when you preload rubberduck_agents).
 max_worker_processes = 13
 EOF
+if [[ -n ${RD_COMPAT_CONF:-} ]]; then tr ';' '\n' <<<"$RD_COMPAT_CONF" >>"$work/cand.conf"; fi
 mkdir -p "$work/base" "$work/cand"
 # The suite's inputs plus one probe that the candidate runs after the schedule (not compared with the baseline):
 # proof that the agents really cycled and ran every enabled skill while the suite was running.
