@@ -28,6 +28,7 @@
 #include "pg/guc/query_directives.hpp"
 #include "pg/hooks/query_hooks.hpp"
 #include "pg/persist/state_file.hpp"
+#include "pg/query/rewrite_shape.hpp"
 #include "pg/shmem/query_stats_table.hpp"
 #include "pg/skills/query_optimization.hpp"
 
@@ -315,6 +316,66 @@ void learn(const QueryEntry *entries, int n, const RingEntry *ring, int nring, u
              nring);
 }
 
+// Rewrite hints for observed statements (query_insights.suggestions): the most expensive statements of this
+// database, parsed once per queryid (their normalised text, $n for constants) and cached for the agent's
+// life.
+constexpr int kHintedPerCycle = 50;
+constexpr size_t kHintCacheMax = 4096;
+auto *hint_cache = new std::unordered_map<uint64_t, std::vector<std::string>>();  // leaked on purpose (R14)
+
+void attach_rewrite_hints(const QueryEntry *entries, int n, QueryInsight *out, int *nout) {
+    std::vector<int> order;
+    cpp_guard([&] {
+        for (int i = 0; i < n; ++i)
+            if (entries[i].key.dbid == MyDatabaseId && !entries[i].text_pending && entries[i].text_len > 0 &&
+                entries[i].text_len < kQueryTextLen - 1)
+                order.push_back(i);
+        std::sort(order.begin(), order.end(),
+                  [&](int x, int y) { return entries[x].c.total_ms > entries[y].c.total_ms; });
+        if (order.size() > static_cast<size_t>(kHintedPerCycle)) order.resize(kHintedPerCycle);
+        if (hint_cache->size() > kHintCacheMax) hint_cache->clear();
+    });
+    // Parse analysis takes AccessShareLock on the tables: never wait behind a migration's exclusive lock (a
+    // statement that cannot be analysed now is tried again next cycle). Reverts at the end of the cycle.
+    (void)set_config_option("lock_timeout", "200", PGC_SUSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0,
+                            false);
+    for (int i : order) {
+        const QueryEntry &e = entries[i];
+        if (hint_cache->count(e.key.queryid)) continue;
+        // PG regime: parse analysis runs in an internal subtransaction; a text that no longer parses gives
+        // none.
+        std::string error;
+        std::vector<core::query::RewriteHint> hints = hints_for_query_text(e.text, &error);
+        if (!error.empty() && error.find("lock timeout") != std::string::npos) continue;  // retry next cycle
+        cpp_guard([&] {
+            std::vector<std::string> lines;
+            for (const auto &h : hints)
+                lines.push_back(h.rule + ": " + h.message +
+                                (h.suggested_sql.empty() ? "" : " " + h.suggested_sql));
+            (*hint_cache)[e.key.queryid] = std::move(lines);
+        });
+    }
+    cpp_guard([&] {
+        for (int i : order) {
+            auto it = hint_cache->find(entries[i].key.queryid);
+            if (it == hint_cache->end() || it->second.empty()) continue;
+            QueryInsight *qi = nullptr;
+            for (int k = 0; k < *nout && !qi; ++k)
+                if (out[k].queryid == entries[i].key.queryid) qi = &out[k];
+            if (!qi) {
+                if (*nout >= kMaxInsights) continue;
+                qi = &out[(*nout)++];
+                std::memset(qi, 0, sizeof *qi);
+                qi->queryid = entries[i].key.queryid;
+            }
+            for (const auto &line : it->second) {
+                if (std::strstr(qi->suggestions, line.c_str())) continue;  // another user's entry, same text
+                append_line(qi->suggestions, sizeof qi->suggestions, line);
+            }
+        }
+    });
+}
+
 void run_query_optimization(CycleContext &ctx, rt::Mode mode, SkillOutcome &outcome) {
     (void)mode;
     QueryStatsShared *qs = query_stats_shared();
@@ -350,6 +411,7 @@ void run_query_optimization(CycleContext &ctx, rt::Mode mode, SkillOutcome &outc
     cpp_guard([&] {
         learn(entries, n, ring, nring, generation, now_us, out, &nout, events, &nevents, note, sizeof note);
     });
+    attach_rewrite_hints(entries, n, out, &nout);
     publish_insights(out, nout);
     for (int i = 0; i < nevents; ++i) {
         const RegressionEvent &ev = events[i];
