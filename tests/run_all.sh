@@ -130,6 +130,16 @@ for stage in "${stages[@]}"; do
       # The migration guard's WARNINGs on DDL are intended output changes, not hook side effects: off here.
       RD_COMPAT_CONF=${RD_COMPAT_CONF:-rubberduck.migration_guard = off} \
         run_stage "$stage" tests/compat/core_regress.sh || rc=$?
+      if [[ $rc -ne 0 ]]; then
+        # Known timing-dependent difference (docs/performance.md): an agent's cycle transaction can hold back the
+        # xmin horizon while the suite VACUUMs, changing one plan. A difference must reproduce to fail the stage.
+        echo "# compat: a difference on the first run; running the comparison once more"
+        cp "$logdir/$stage.log" "$logdir/$stage.first-run.log"
+        rc=0
+        RD_COMPAT_CONF=${RD_COMPAT_CONF:-rubberduck.migration_guard = off} \
+          run_stage "$stage" tests/compat/core_regress.sh || rc=$?
+        st_note[$stage]="ran twice; first run in $logdir/$stage.first-run.log"
+      fi
       parse_counts "$stage" "$rc"
     fi
     ;;
