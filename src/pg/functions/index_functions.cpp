@@ -6,6 +6,7 @@
 #include "core/index/index_health_rules.h"
 #include "core/index/index_model.h"
 #include "pg/boundary/cpp_guard.hpp"
+#include "pg/catalog/spi_values.hpp"
 #include "pg/functions/srf.hpp"
 #include "pg/guc/index_directives.hpp"
 #include "pg/index/hypo_index.hpp"
@@ -153,36 +154,6 @@ char *dup_value(MemoryContext cxt, HeapTuple tup, TupleDesc desc, int col) {
     return v ? MemoryContextStrdup(cxt, v) : nullptr;
 }
 
-double float_value(HeapTuple tup, TupleDesc desc, int col) {
-    bool isnull;
-    Datum d = SPI_getbinval(tup, desc, col, &isnull);
-    return isnull ? 0 : DatumGetFloat8(d);
-}
-
-int64 int_value(HeapTuple tup, TupleDesc desc, int col) {
-    bool isnull;
-    Datum d = SPI_getbinval(tup, desc, col, &isnull);
-    return isnull ? 0 : DatumGetInt64(d);
-}
-
-bool bool_value(HeapTuple tup, TupleDesc desc, int col) {
-    bool isnull;
-    Datum d = SPI_getbinval(tup, desc, col, &isnull);
-    return !isnull && DatumGetBool(d);
-}
-
-int int4_value(HeapTuple tup, TupleDesc desc, int col) {
-    bool isnull;
-    Datum d = SPI_getbinval(tup, desc, col, &isnull);
-    return isnull ? 0 : DatumGetInt32(d);
-}
-
-Oid oid_value(HeapTuple tup, TupleDesc desc, int col) {
-    bool isnull;
-    Datum d = SPI_getbinval(tup, desc, col, &isnull);
-    return isnull ? InvalidOid : DatumGetObjectId(d);
-}
-
 bool supported_method(const char *m) {
     return m && (strcmp(m, "btree") == 0 || strcmp(m, "hash") == 0 || strcmp(m, "brin") == 0 ||
                  strcmp(m, "gin") == 0);
@@ -277,7 +248,7 @@ extern "C" Datum rubberduck_index_health(PG_FUNCTION_ARGS) {
     MemoryContext cxt = CurrentMemoryContext;
     if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
     if (SPI_execute(kWindowQuery, true, 1) != SPI_OK_SELECT) elog(ERROR, "index health: window query failed");
-    double window_s = float_value(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+    double window_s = spi_float8(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
     if (SPI_execute(kHealthQuery, true, 0) != SPI_OK_SELECT)
         elog(ERROR, "index health: catalog query failed");
     int nrows = static_cast<int>(SPI_processed);
@@ -286,32 +257,32 @@ extern "C" Datum rubberduck_index_health(PG_FUNCTION_ARGS) {
     for (int r = 0; r < nrows; ++r) {
         HeapTuple t = SPI_tuptable->vals[r];
         KeyRow &k = rows[r];
-        k.relid = oid_value(t, d, 1);
+        k.relid = spi_oid(t, d, 1);
         k.schema = dup_value(cxt, t, d, 2);
         k.table = dup_value(cxt, t, d, 3);
-        k.reltuples = float_value(t, d, 4);
-        k.relpages = float_value(t, d, 5);
-        k.indexrelid = oid_value(t, d, 6);
+        k.reltuples = spi_float8(t, d, 4);
+        k.relpages = spi_float8(t, d, 5);
+        k.indexrelid = spi_oid(t, d, 6);
         k.index = dup_value(cxt, t, d, 7);
         k.method = dup_value(cxt, t, d, 8);
-        k.size_bytes = int_value(t, d, 9);
-        k.scans = int_value(t, d, 10);
-        k.valid = bool_value(t, d, 11);
-        k.primary = bool_value(t, d, 12);
-        k.unique = bool_value(t, d, 13);
-        k.constraint = bool_value(t, d, 14);
-        k.nkeyatts = int4_value(t, d, 15);
-        k.pos = int4_value(t, d, 16);
+        k.size_bytes = spi_int8(t, d, 9);
+        k.scans = spi_int8(t, d, 10);
+        k.valid = spi_bool(t, d, 11);
+        k.primary = spi_bool(t, d, 12);
+        k.unique = spi_bool(t, d, 13);
+        k.constraint = spi_bool(t, d, 14);
+        k.nkeyatts = spi_int4(t, d, 15);
+        k.pos = spi_int4(t, d, 16);
         k.column = dup_value(cxt, t, d, 17);
         k.keytext = dup_value(cxt, t, d, 18);
         k.opclass = dup_value(cxt, t, d, 19);
-        k.descending = bool_value(t, d, 20);
+        k.descending = spi_bool(t, d, 20);
         k.predicate = dup_value(cxt, t, d, 21);
         k.type_name = dup_value(cxt, t, d, 22);
-        k.has_stats = bool_value(t, d, 23);
-        k.null_frac = float_value(t, d, 24);
-        k.avg_width = float_value(t, d, 25);
-        k.n_distinct = float_value(t, d, 26);
+        k.has_stats = spi_bool(t, d, 23);
+        k.null_frac = spi_float8(t, d, 24);
+        k.avg_width = spi_float8(t, d, 25);
+        k.n_distinct = spi_float8(t, d, 26);
     }
     SPI_finish();
 

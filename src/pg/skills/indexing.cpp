@@ -23,6 +23,7 @@
 #include "core/index/index_model.h"
 #include "core/index/index_selector.h"
 #include "pg/boundary/cpp_guard.hpp"
+#include "pg/catalog/spi_values.hpp"
 #include "pg/functions/srf.hpp"
 #include "pg/guc/index_directives.hpp"
 #include "pg/index/hypo_index.hpp"
@@ -181,31 +182,6 @@ char *val(HeapTuple t, TupleDesc d, int c) {
     char *v = SPI_getvalue(t, d, c);
     return v ? pstrdup(v) : nullptr;  // caller's context is the skill's (SPI_palloc not needed: see below)
 }
-double fval(HeapTuple t, TupleDesc d, int c, double dflt = 0) {
-    bool isnull;
-    Datum v = SPI_getbinval(t, d, c, &isnull);
-    return isnull ? dflt : DatumGetFloat8(v);
-}
-int64 ival(HeapTuple t, TupleDesc d, int c) {
-    bool isnull;
-    Datum v = SPI_getbinval(t, d, c, &isnull);
-    return isnull ? 0 : DatumGetInt64(v);
-}
-int i4val(HeapTuple t, TupleDesc d, int c) {
-    bool isnull;
-    Datum v = SPI_getbinval(t, d, c, &isnull);
-    return isnull ? 0 : DatumGetInt32(v);
-}
-bool bval(HeapTuple t, TupleDesc d, int c) {
-    bool isnull;
-    Datum v = SPI_getbinval(t, d, c, &isnull);
-    return !isnull && DatumGetBool(v);
-}
-Oid oval(HeapTuple t, TupleDesc d, int c) {
-    bool isnull;
-    Datum v = SPI_getbinval(t, d, c, &isnull);
-    return isnull ? InvalidOid : DatumGetObjectId(v);
-}
 
 int run_select(const char *sql) {
     int rc = SPI_execute(sql, true, 0);
@@ -225,16 +201,16 @@ void gather(Inputs &in) {
         HeapTuple t = SPI_tuptable->vals[i];
         TupleDesc d = SPI_tuptable->tupdesc;
         PredRow &p = in.preds[i];
-        p.relid = oval(t, d, 1);
+        p.relid = spi_oid(t, d, 1);
         p.column = val(t, d, 2);
         p.op = val(t, d, 3);
-        p.queryid = ival(t, d, 4);
-        p.executions = ival(t, d, 5);
-        p.selectivity = fval(t, d, 6, -1);
-        p.used_index = bval(t, d, 7);
+        p.queryid = spi_int8(t, d, 4);
+        p.executions = spi_int8(t, d, 5);
+        p.selectivity = spi_float8(t, d, 6, -1);
+        p.used_index = spi_bool(t, d, 7);
         p.clause = val(t, d, 8);
         p.expression = val(t, d, 9);
-        p.has_limit = bval(t, d, 10);
+        p.has_limit = spi_bool(t, d, 10);
     }
     in.npreds = n;
 
@@ -246,7 +222,7 @@ void gather(Inputs &in) {
     for (int i = 0; i < n; ++i) {
         HeapTuple t = SPI_tuptable->vals[i];
         TupleDesc d = SPI_tuptable->tupdesc;
-        in.queries[i] = {ival(t, d, 1), fval(t, d, 2), fval(t, d, 3)};
+        in.queries[i] = {spi_int8(t, d, 1), spi_float8(t, d, 2), spi_float8(t, d, 3)};
     }
     in.nqueries = n;
 
@@ -259,8 +235,8 @@ void gather(Inputs &in) {
         HeapTuple t = SPI_tuptable->vals[i];
         TupleDesc d = SPI_tuptable->tupdesc;
         ExemplarRow &e = in.exemplars[i];
-        e.queryid = ival(t, d, 1);
-        e.userid = oval(t, d, 2);
+        e.queryid = spi_int8(t, d, 1);
+        e.userid = spi_oid(t, d, 2);
         e.query = val(t, d, 3);
         bool isnull;
         Datum types = SPI_getbinval(t, d, 4, &isnull);
@@ -293,8 +269,8 @@ void gather(Inputs &in) {
         "SELECT extract(epoch FROM now() - coalesce((SELECT stats_reset FROM pg_catalog.pg_stat_database "
         "WHERE datname = pg_catalog.current_database()), pg_catalog.pg_postmaster_start_time()))::float8, "
         "EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_trgm')");
-    in.window_s = std::max(1.0, fval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, 1));
-    in.trigram = bval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+    in.window_s = std::max(1.0, spi_float8(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, 1));
+    in.trigram = spi_bool(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
 
     if (in.npreds == 0) return;
     // Relations named by predicates: sizes, write rates, column statistics, existing indexes.
@@ -321,8 +297,9 @@ void gather(Inputs &in) {
     for (int i = 0; i < n; ++i) {
         HeapTuple t = SPI_tuptable->vals[i];
         TupleDesc d = SPI_tuptable->tupdesc;
-        in.rels[i] = {oval(t, d, 1), val(t, d, 2),  val(t, d, 3),  fval(t, d, 4), fval(t, d, 5),
-                      fval(t, d, 6), fval(t, d, 7), fval(t, d, 8), fval(t, d, 9)};
+        in.rels[i] = {spi_oid(t, d, 1),    val(t, d, 2),        val(t, d, 3),
+                      spi_float8(t, d, 4), spi_float8(t, d, 5), spi_float8(t, d, 6),
+                      spi_float8(t, d, 7), spi_float8(t, d, 8), spi_float8(t, d, 9)};
     }
     in.nrels = n;
 
@@ -345,16 +322,16 @@ void gather(Inputs &in) {
     for (int i = 0; i < n; ++i) {
         HeapTuple t = SPI_tuptable->vals[i];
         TupleDesc d = SPI_tuptable->tupdesc;
-        in.cols[i] = {oval(t, d, 1),
+        in.cols[i] = {spi_oid(t, d, 1),
                       val(t, d, 2),
-                      i4val(t, d, 3),
+                      spi_int4(t, d, 3),
                       val(t, d, 4),
-                      fval(t, d, 5),
-                      fval(t, d, 6),
-                      fval(t, d, 7),
-                      fval(t, d, 8),
-                      bval(t, d, 9),
-                      bval(t, d, 10),
+                      spi_float8(t, d, 5),
+                      spi_float8(t, d, 6),
+                      spi_float8(t, d, 7),
+                      spi_float8(t, d, 8),
+                      spi_bool(t, d, 9),
+                      spi_bool(t, d, 10),
                       0,
                       nullptr,
                       nullptr};
@@ -405,22 +382,22 @@ void gather(Inputs &in) {
         HeapTuple t = SPI_tuptable->vals[i];
         TupleDesc d = SPI_tuptable->tupdesc;
         IdxRow &x = in.idx[i];
-        x.relid = oval(t, d, 1);
+        x.relid = spi_oid(t, d, 1);
         x.index = val(t, d, 2);
         x.method = val(t, d, 3);
-        x.valid = bval(t, d, 4);
-        x.primary = bval(t, d, 5);
-        x.unique = bval(t, d, 6);
-        x.constraint = bval(t, d, 7);
-        x.nkeyatts = i4val(t, d, 8);
-        x.pos = i4val(t, d, 9);
+        x.valid = spi_bool(t, d, 4);
+        x.primary = spi_bool(t, d, 5);
+        x.unique = spi_bool(t, d, 6);
+        x.constraint = spi_bool(t, d, 7);
+        x.nkeyatts = spi_int4(t, d, 8);
+        x.pos = spi_int4(t, d, 9);
         x.column = val(t, d, 10);
         x.keytext = val(t, d, 11);
         x.opclass = val(t, d, 12);
-        x.descending = bval(t, d, 13);
+        x.descending = spi_bool(t, d, 13);
         x.predicate = val(t, d, 14);
-        x.size_bytes = ival(t, d, 15);
-        x.scans = ival(t, d, 16);
+        x.size_bytes = spi_int8(t, d, 15);
+        x.scans = spi_int8(t, d, 16);
     }
     in.nidx = n;
 }
