@@ -251,11 +251,13 @@ wsum=$(printf '%s\n' "${weights[@]}" | awk '{ s += $1 } END { print s }')
     sed 's/^/    /' "$work/failed.txt"
     echo
   fi
-  echo "Per template (weight, cost none / advised / expert / qualstats):"
+  echo "Per template: weight; plan cost none / advised / expert / qualstats; buffers none / advised / expert / qualstats:"
   awk -F'|' 'FNR == NR { split($0, a, " "); w[a[1]] = a[2]; next }
-             $2 == 1 { c[$3, $1] = $4; seen[$3] = 1 }
+             $2 == 1 { c[$3, $1] = $4; b[$3, $1] = $5; seen[$3] = 1 }
              END { for (t in seen)
-                   printf "    %-34s %3d %12.1f %12.1f %12.1f %12.1f\n", t, w[t], c[t, "none"], c[t, "advised"], c[t, "expert"], c[t, "qualstats"] }' \
+                   printf "    %-32s %3d %9.1f %9.1f %9.1f %9.1f | %7d %7d %7d %7d\n", t, w[t],
+                          c[t, "none"], c[t, "advised"], c[t, "expert"], c[t, "qualstats"],
+                          b[t, "none"], b[t, "advised"], b[t, "expert"], b[t, "qualstats"] }' \
     "$wfile" "$work/measure.txt" | sort
 } | tee "$out"
 echo "# written to $out" >&2

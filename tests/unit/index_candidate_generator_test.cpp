@@ -419,3 +419,45 @@ TEST(CandidateGenerator, PerQueryBoundKeepsTrigramAndBrin) {
     EXPECT_LE(cs.size(), 2u);
     EXPECT_NE(find(cs, "public.users USING gin (name gin_trgm_ops)"), nullptr) << dump(cs);
 }
+
+// Within max_candidates every query keeps its first candidates, so a light query is not crowded out by the
+// many variants of heavy ones.
+TEST(CandidateGenerator, BoundKeepsTheFirstCandidatesOfEveryQuery) {
+    Workload w = app_workload();
+    // q6: a light lookup on users.name: its only candidates weigh far less than everything else.
+    w.queries.push_back(query(6, 1, {use(kUsers, {"id", "name"})}));
+    w.predicates.push_back(pred(kUsers, 6, "name", PredicateOp::kEq, 1e-5));
+    CandidateOptions o;
+    o.max_candidates = 6;
+    o.min_per_query = 1;
+    auto cs = generate_candidates(w, o);
+    ASSERT_EQ(cs.size(), 6u) << dump(cs);
+    EXPECT_NE(find(cs, "public.users USING btree (name)"), nullptr) << dump(cs);
+    // Each of the six queries has at least one candidate.
+    for (int64_t qid = 1; qid <= 6; ++qid) {
+        bool has = std::any_of(cs.begin(), cs.end(), [&](const Candidate &c) {
+            return std::find(c.queryids.begin(), c.queryids.end(), qid) != c.queryids.end();
+        });
+        EXPECT_TRUE(has) << "query " << qid << "\n" << dump(cs);
+    }
+    // Still ranked by weight, ids in order.
+    for (size_t i = 0; i < cs.size(); ++i) {
+        EXPECT_EQ(cs[i].id, static_cast<int>(i));
+        if (i) {
+            EXPECT_GE(cs[i - 1].weight, cs[i].weight);
+        }
+    }
+    // Without the guarantee, the light query loses its candidate to the heavy queries' variants.
+    o.min_per_query = 0;
+    EXPECT_EQ(find(generate_candidates(w, o), "public.users USING btree (name)"), nullptr);
+}
+
+// The queue poll's ORDER BY keys, in statement order, key a partial index on the rare status.
+TEST(CandidateGenerator, PartialOrderedIndexKeepsOrderByOrder) {
+    Workload w = app_workload();
+    auto cs = generate_candidates(w);
+    EXPECT_NE(find(cs, "public.jobs USING btree (priority, created_at) WHERE status = 'queued'"), nullptr)
+        << dump(cs);
+    EXPECT_EQ(find(cs, "public.jobs USING btree (created_at, priority) WHERE status = 'queued'"), nullptr)
+        << dump(cs);
+}

@@ -206,7 +206,7 @@ std::vector<Term> collect_terms(const Context &ctx, const RelationStats &rel,
 
 void generate_for(const Context &ctx, const QueryProfile &q, const RelationStats &rel,
                   const QueryRelationUse &use, const std::vector<const PredicateObservation *> &preds,
-                  CandidateSet &out) {
+                  CandidateSet &out, std::vector<std::string> &query_order) {
     const size_t max_keys = ctx.o.max_key_columns;
     std::vector<Term> terms = collect_terms(ctx, rel, preds);
 
@@ -328,7 +328,10 @@ void generate_for(const Context &ctx, const QueryProfile &q, const RelationStats
 
     auto &items = local.items();
     if (items.size() > ctx.o.max_per_query) items.resize(ctx.o.max_per_query);
-    for (auto &c : items) out.add_candidate(std::move(c));
+    for (auto &c : items) {
+        query_order.push_back(canonical_key(c.def));
+        out.add_candidate(std::move(c));
+    }
 }
 
 bool same_key(const IndexKey &a, const IndexKey &b, bool flip) {
@@ -434,6 +437,8 @@ std::vector<Candidate> generate_candidates(const Workload &workload, const Candi
     }
     Context ctx{workload, options};
     CandidateSet set;
+    // Per query, its candidates in generation order (the most specific shapes first).
+    std::map<int64_t, std::vector<std::string>> query_order;
 
     for (const auto &q : workload.queries) {
         if (!(q.weight >= 0)) {
@@ -456,7 +461,7 @@ std::vector<Candidate> generate_candidates(const Workload &workload, const Candi
         for (const auto &use : uses) {
             const RelationStats *rel = workload.find_relation(use.relation_oid);
             if (!rel) continue;  // no statistics: cannot size or judge
-            generate_for(ctx, q, *rel, use, preds[use.relation_oid], set);
+            generate_for(ctx, q, *rel, use, preds[use.relation_oid], set, query_order[q.queryid]);
         }
     }
     merge_candidates(ctx, set);
@@ -481,7 +486,42 @@ std::vector<Candidate> generate_candidates(const Workload &workload, const Candi
         if (a.weight != b.weight) return a.weight > b.weight;
         return a.est_size_bytes < b.est_size_bytes;
     });
-    if (result.size() > options.max_candidates) result.resize(options.max_candidates);
+    if (result.size() > options.max_candidates) {
+        // Every query keeps its first min_per_query candidates (heaviest queries first), so that light
+        // queries are not left without any; the rest of the budget goes by weight.
+        std::map<std::string, size_t> position;
+        for (size_t i = 0; i < result.size(); ++i) position.emplace(canonical_key(result[i].def), i);
+        std::vector<bool> keep(result.size(), false);
+        size_t kept = 0;
+        std::vector<const QueryProfile *> by_weight;
+        for (const auto &q : workload.queries) by_weight.push_back(&q);
+        std::stable_sort(by_weight.begin(), by_weight.end(),
+                         [](const QueryProfile *a, const QueryProfile *b) { return a->weight > b->weight; });
+        for (const QueryProfile *q : by_weight) {
+            size_t taken = 0;
+            for (const auto &key : query_order[q->queryid]) {
+                if (taken >= options.min_per_query || kept >= options.max_candidates) break;
+                auto it = position.find(key);
+                if (it == position.end()) continue;  // served by an existing index
+                if (!keep[it->second]) {
+                    keep[it->second] = true;
+                    ++kept;
+                }
+                ++taken;
+            }
+        }
+        for (size_t i = 0; i < result.size() && kept < options.max_candidates; ++i) {
+            if (!keep[i]) {
+                keep[i] = true;
+                ++kept;
+            }
+        }
+        std::vector<Candidate> bounded;
+        for (size_t i = 0; i < result.size(); ++i) {
+            if (keep[i]) bounded.push_back(std::move(result[i]));
+        }
+        result = std::move(bounded);
+    }
     // Names must not collide with each other or with existing indexes (same schema in practice).
     std::set<std::string> taken;
     for (const auto &rel : workload.relations) {

@@ -12,8 +12,9 @@
 //   * gin (col gin_trgm_ops) for LIKE '%x%' / ILIKE;
 //   * brin for range predicates on well-correlated columns of large append-mostly tables;
 //   * single-column candidates, and merged candidates shared by several queries.
-// Candidates an existing valid index already serves (prefix rule) are skipped; the list is bounded and ranked
-// by the weight of the queries each candidate was generated for.
+// Candidates an existing valid index already serves (prefix rule) are skipped; the list is bounded (each query
+// keeps its first few candidates, the rest goes by weight) and ranked by the weight of the queries each
+// candidate was generated for.
 #pragma once
 #include "core/common/no_postgres.h"
 
@@ -30,6 +31,7 @@ namespace rubberduck::core::index {
 struct CandidateOptions {
     size_t max_candidates = 60;  // overall bound (what-if planning is the expensive part)
     size_t max_per_query = 12;   // per query, before merging
+    size_t min_per_query = 3;    // within max_candidates, each query keeps its first this many candidates
     size_t max_key_columns = 4;
     size_t max_include_columns = 4;  // covering variant only when at most this many columns are missing
     double partial_max_frequency =

@@ -16,6 +16,9 @@ IndexSelector::IndexSelector(std::vector<SelectorQuery> queries, std::vector<Sel
         !(options_.min_index_improvement >= 0 && options_.min_index_improvement < 1)) {
         throw std::invalid_argument("min_improvement and min_index_improvement must be fractions in [0, 1)");
     }
+    if (!(options_.size_tolerance >= 0 && options_.size_tolerance < 1)) {
+        throw std::invalid_argument("size_tolerance must be a fraction in [0, 1)");
+    }
     if (options_.storage_budget_bytes < 0) {
         throw std::invalid_argument("storage_budget_bytes must be >= 0 (0 allows no index)");
     }
@@ -165,9 +168,20 @@ std::vector<CostRequest> IndexSelector::next_requests() {
     return pending_;
 }
 
+double IndexSelector::current_cost() const {
+    double total = 0;
+    for (size_t q = 0; q < queries_.size(); ++q) {
+        if (active_[q]) total += normalized(q, chosen_);
+    }
+    return total;
+}
+
 void IndexSelector::advance() {
     while (phase_ != Phase::kDone) {
-        const double threshold = options_.min_index_improvement * w0_;
+        // Each index must save min_index_improvement of the workload as it is with the indexes chosen so far
+        // (not of the baseline: once the big wins are in, what is left is what the next index competes for).
+        // Needs the chosen set's cost of every query (requested below, cached across rounds).
+        const double threshold = options_.min_index_improvement * current_cost();
         std::vector<CostRequest> missing;
         if (phase_ == Phase::kBaseline) {
             for (size_t q = 0; q < queries_.size(); ++q) need(q, {}, missing);
@@ -186,6 +200,9 @@ void IndexSelector::advance() {
             if (chosen_.size() >= options_.max_indexes) {
                 phase_ = Phase::kFinal;
                 continue;
+            }
+            for (size_t q = 0; q < queries_.size(); ++q) {
+                if (active_[q]) need(q, chosen_, missing);
             }
             std::vector<int> eligible;
             const int64_t used = used_bytes();
@@ -220,7 +237,17 @@ void IndexSelector::advance() {
                     phase_ = Phase::kFinal;
                     continue;
                 }
-                chosen_.push_back(best);
+                // Storage-aware: a smaller candidate that buys nearly as much (e.g. the index without its
+                // INCLUDE columns, or a partial one) wins. What it leaves on the table stays a candidate for the
+                // next round, and pruning drops the small one if a larger one is added and makes it useless.
+                const double floor = (1.0 - options_.size_tolerance) * best_benefit;
+                int pick = best;
+                for (int id : eligible) {
+                    if (cand(id).size_bytes < cand(pick).size_bytes && benefit(id, chosen_) >= floor &&
+                        benefit(id, chosen_) > threshold)
+                        pick = id;
+                }
+                chosen_.push_back(pick);
                 phase_ = Phase::kPrune;
                 continue;
             }
@@ -229,10 +256,12 @@ void IndexSelector::advance() {
                 phase_ = Phase::kGreedy;
                 continue;
             }
+            for (size_t q = 0; q < queries_.size(); ++q) {
+                if (active_[q]) need(q, chosen_, missing);
+            }
             for (int id : chosen_) {
                 for (size_t q : affects_[candidate_index_.at(id)]) {
                     if (!active_[q]) continue;
-                    need(q, chosen_, missing);
                     need(q, without(chosen_, id), missing);
                 }
             }

@@ -14,7 +14,9 @@
 // Cost model: a query's share of the workload is weight × cost(config) / cost(no new index), so weights may
 // be calls × mean time (ms) while costs are planner units. Each index adds its write penalty (same unit as
 // weights, e.g. ms of index maintenance over the same window). Step: add the candidate with the largest net
-// benefit given the current set (it must save min_index_improvement of the baseline workload and fit
+// benefit given the current set, or the smallest one within size_tolerance of that benefit (it must save
+// min_index_improvement of the workload's cost with the current set — not of the baseline, so that the
+// smaller wins left after the big ones still count — and fit
 // max_indexes and the storage budget); then re-evaluate every chosen index against the others and drop the
 // least useful one while it no longer pays for itself (a later index can make an earlier one useless). Stop
 // when nothing pays; decline everything when the whole set improves the workload by less than
@@ -56,7 +58,10 @@ struct SelectorOptions {
     size_t max_indexes = 10;
     int64_t storage_budget_bytes = std::numeric_limits<int64_t>::max();
     double min_improvement = 0.05;         // fraction of the baseline workload cost the whole set must save
-    double min_index_improvement = 0.005;  // fraction each index must save (net of its write penalty)
+    double min_index_improvement = 0.005;  // fraction of the current workload cost each index must save (net)
+    // Storage awareness: at each step the smallest candidate whose net benefit is within this fraction of the
+    // best one's is taken instead (the covering or full variant only wins when it buys clearly more).
+    double size_tolerance = 0.05;
     size_t max_cost_requests = 20000;  // bound on what-if plans; selection stops early (truncated) beyond it
 };
 
@@ -141,6 +146,7 @@ class IndexSelector {
     double marginal(int id, const std::vector<int> &set) const;  // net saving of `id` given set (id ∈ set)
     double benefit(int id, const std::vector<int> &set) const;   // net saving of adding id to set
     int64_t used_bytes() const;
+    double current_cost() const;  // Σ normalized(q, chosen_) over the active queries
     const SelectorCandidate &cand(int id) const;
     void advance();
     void finish();

@@ -34,6 +34,9 @@
 extern "C" {
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "access/stratnum.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
 #include "parser/parsetree.h"
 #include "utils/resowner.h"
 #include "utils/array.h"
@@ -50,6 +53,7 @@ constexpr int kMaxAdvice = 64;
 constexpr int kMaxAdviceQueries = 32;
 constexpr double kBudgetSeconds = 4.0;           // worker time for one advice computation
 constexpr size_t kMaxCostRequests = 6000;        // what-if plans per computation
+constexpr size_t kMaxCandidates = 100;           // each query keeps its first 3 (CandidateOptions)
 constexpr double kMaintenanceMsPerWrite = 0.01;  // index maintenance per index-touching row write
 
 struct PredRow {
@@ -109,6 +113,25 @@ struct ConstRow {
     char *literal;  // quote_literal form
 };
 
+// What an exemplar does with a column of one of its relations, from its parse tree: reads it (anywhere: target
+// list, WHERE, JOIN ... ON, GROUP BY, ORDER BY, HAVING), or sorts / groups by it (`pos` = place in the clause).
+enum UseKind : int {
+    kUseRead = 0,
+    kUseOrder = 1,
+    kUseGroup = 2,
+    kUseAllColumns = 3,  // a whole-row reference (SELECT t.*, row_to_json(t)...): every column is read
+    kUseLimit = 4,       // the statement has a LIMIT (relid and column unused)
+    kUseAnalyzed = 5,    // the exemplar was analysed: its order/group rows are the statement's whole truth
+};
+struct UseRow {
+    int64 queryid;
+    Oid relid;
+    int kind;
+    char *column;  // kUseRead / kUseOrder / kUseGroup
+    int pos;
+    bool descending;
+};
+
 struct IdxRow {  // one column of one existing index
     Oid relid;
     char *index;
@@ -138,6 +161,9 @@ struct Inputs {
     int nidx = 0;
     ConstRow *consts = nullptr;
     int nconsts = 0;
+    UseRow *uses = nullptr;
+    int nuses = 0;
+    int uses_cap = 0;
     double window_s = 1;
     bool trigram = false;
 };
@@ -463,6 +489,150 @@ void note_equality(ConstWalk &w, Node *node) {
     row.literal = quote_literal_cstr(text);
 }
 
+// Columns an exemplar reads, sorts and groups by, per base relation (see UseRow). Rows are palloc'd in `cxt`
+// (the skill's context), so they outlive the subtransaction the exemplar is analysed in.
+struct UseWalk {
+    Inputs *in;
+    MemoryContext cxt;
+    Query *query;
+    int64 queryid;
+};
+
+void add_use(UseWalk &w, Oid relid, int kind, AttrNumber attno, int pos, bool descending) {
+    Inputs &in = *w.in;
+    if (in.nuses >= in.uses_cap) {
+        MemoryContext old = MemoryContextSwitchTo(w.cxt);
+        int cap = std::max(64, in.uses_cap * 2);
+        in.uses = in.uses ? static_cast<UseRow *>(repalloc(in.uses, sizeof(UseRow) * cap))
+                          : static_cast<UseRow *>(palloc0(sizeof(UseRow) * cap));
+        in.uses_cap = cap;
+        MemoryContextSwitchTo(old);
+    }
+    UseRow &u = in.uses[in.nuses++];
+    u.queryid = w.queryid;
+    u.relid = relid;
+    u.kind = kind;
+    u.column = nullptr;
+    if (attno > 0) {
+        MemoryContext old = MemoryContextSwitchTo(w.cxt);
+        u.column = get_attname(relid, attno, true);
+        MemoryContextSwitchTo(old);
+        if (u.column == nullptr) {
+            --in.nuses;  // dropped column
+            return;
+        }
+    }
+    u.pos = pos;
+    u.descending = descending;
+}
+
+Node *strip_relabel(Node *n) {
+    while (n && IsA(n, RelabelType)) n = reinterpret_cast<Node *>(reinterpret_cast<RelabelType *>(n)->arg);
+    return n;
+}
+
+// The base relation column a (flattened) expression is, or false.
+bool base_column(Query *q, Node *n, Oid *relid, AttrNumber *attno) {
+    n = strip_relabel(n);
+    if (!n || !IsA(n, Var)) return false;
+    auto *v = reinterpret_cast<Var *>(n);
+    if (v->varlevelsup != 0 || v->varattno <= 0 || v->varno < 1 ||
+        v->varno > static_cast<int>(list_length(q->rtable)))
+        return false;
+    RangeTblEntry *rte = rt_fetch(v->varno, q->rtable);
+    if (rte->rtekind != RTE_RELATION) return false;
+    *relid = rte->relid;
+    *attno = v->varattno;
+    return true;
+}
+
+bool read_walker(Node *node, void *arg) {
+    if (node == nullptr) return false;
+    auto &w = *static_cast<UseWalk *>(arg);
+    if (IsA(node, Var)) {
+        auto *v = reinterpret_cast<Var *>(node);
+        if (v->varlevelsup != 0 || v->varno < 1 || v->varno > static_cast<int>(list_length(w.query->rtable)))
+            return false;
+        RangeTblEntry *rte = rt_fetch(v->varno, w.query->rtable);
+        if (rte->rtekind != RTE_RELATION) return false;
+        if (v->varattno == 0)
+            add_use(w, rte->relid, kUseAllColumns, 0, 0, false);
+        else if (v->varattno > 0)
+            add_use(w, rte->relid, kUseRead, v->varattno, 0, false);
+        return false;
+    }
+    if (IsA(node, Query)) return false;  // a sublink's subquery reads its own relations
+    return expression_tree_walker(
+        node, reinterpret_cast<bool (*)()>(reinterpret_cast<void (*)()>(read_walker)), arg);
+}
+
+void note_reads(UseWalk &w, Node *node) {
+    if (node == nullptr) return;
+    read_walker(flatten_join_alias_vars(w.query, node), &w);
+}
+
+void note_uses(UseWalk &w, Query *q, bool top) {
+    if (q == nullptr || q->commandType != CMD_SELECT) return;
+    Query *saved = w.query;
+    w.query = q;
+    note_reads(w, reinterpret_cast<Node *>(q->targetList));
+    note_reads(w, reinterpret_cast<Node *>(q->jointree));
+    note_reads(w, q->havingQual);
+    if (top) {
+        add_use(w, InvalidOid, kUseAnalyzed, 0, 0, false);
+        if (q->limitCount) add_use(w, InvalidOid, kUseLimit, 0, 0, false);
+        // ORDER BY: recorded only when every key is a plain column of one and the same relation.
+        Oid order_rel = InvalidOid;
+        bool single = q->sortClause != NIL;
+        ListCell *lc;
+        foreach (lc, q->sortClause) {
+            auto *sgc = static_cast<SortGroupClause *>(lfirst(lc));
+            TargetEntry *tle = get_sortgroupclause_tle(sgc, q->targetList);
+            Oid relid;
+            AttrNumber attno;
+            if (!base_column(q, flatten_join_alias_vars(q, reinterpret_cast<Node *>(tle->expr)), &relid,
+                             &attno) ||
+                (OidIsValid(order_rel) && relid != order_rel)) {
+                single = false;
+                break;
+            }
+            order_rel = relid;
+        }
+        if (single) {
+            int pos = 0;
+            foreach (lc, q->sortClause) {
+                auto *sgc = static_cast<SortGroupClause *>(lfirst(lc));
+                TargetEntry *tle = get_sortgroupclause_tle(sgc, q->targetList);
+                Oid relid;
+                AttrNumber attno;
+                base_column(q, flatten_join_alias_vars(q, reinterpret_cast<Node *>(tle->expr)), &relid, &attno);
+                Oid opfamily, opcintype;
+                int16 strategy = 0;
+                bool desc = get_ordering_op_properties(sgc->sortop, &opfamily, &opcintype, &strategy) &&
+                            strategy == BTGreaterStrategyNumber;
+                add_use(w, relid, kUseOrder, attno, pos++, desc);
+            }
+        }
+        // GROUP BY: the plain-column keys, per relation, in statement order.
+        int pos = 0;
+        foreach (lc, q->groupClause) {
+            auto *sgc = static_cast<SortGroupClause *>(lfirst(lc));
+            TargetEntry *tle = get_sortgroupclause_tle(sgc, q->targetList);
+            Oid relid;
+            AttrNumber attno;
+            if (base_column(q, flatten_join_alias_vars(q, reinterpret_cast<Node *>(tle->expr)), &relid, &attno))
+                add_use(w, relid, kUseGroup, attno, pos++, false);
+        }
+    }
+    // Subqueries in FROM read columns of their own relations (their ORDER BY/LIMIT are not the statement's).
+    ListCell *lc;
+    foreach (lc, q->rtable) {
+        auto *rte = static_cast<RangeTblEntry *>(lfirst(lc));
+        if (rte->rtekind == RTE_SUBQUERY) note_uses(w, rte->subquery, false);
+    }
+    w.query = saved;
+}
+
 void gather_constants(Inputs &in) {
     const int cap = 16 * std::max(in.nexemplars, 1);
     in.consts = static_cast<ConstRow *>(palloc0(sizeof(ConstRow) * cap));
@@ -474,6 +644,8 @@ void gather_constants(Inputs &in) {
         Oid save_user;
         int save_sec;
         GetUserIdAndSecContext(&save_user, &save_sec);
+        const int nuses_before = in.nuses;
+        const int nconsts_before = in.nconsts;
         BeginInternalSubTransaction(nullptr);
         MemoryContextSwitchTo(cxt);
         PG_TRY();
@@ -486,6 +658,8 @@ void gather_constants(Inputs &in) {
                 Query *q = linitial_node(Query, queries);
                 ConstWalk w{q, ex, in.consts, &in.nconsts, cap};
                 if (q->jointree) note_equality(w, q->jointree->quals);
+                UseWalk uw{&in, cxt, q, ex->queryid};
+                note_uses(uw, q, true);
             }
             SetUserIdAndSecContext(save_user, save_sec);
             ReleaseCurrentSubTransaction();
@@ -502,6 +676,9 @@ void gather_constants(Inputs &in) {
             if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
                 ReThrowError(edata);
             FreeErrorData(edata);
+            // Half-collected rows of a failed exemplar would describe a statement that was not analysed.
+            in.nuses = nuses_before;
+            in.nconsts = nconsts_before;
         }
         PG_END_TRY();
         MemoryContextSwitchTo(cxt);
@@ -537,6 +714,96 @@ void add_op(std::vector<ci::PredicateOp> &ops, const std::string &op) {
         // what-if planner tell which one the query can use.
         ops.push_back(ci::PredicateOp::kLikePrefix);
         ops.push_back(ci::PredicateOp::kLikeInfix);
+    }
+}
+
+// What the exemplars' parse trees say about each profiled query (gather_constants): the columns it reads from
+// each relation (covering INCLUDE candidates), and its ORDER BY / GROUP BY in statement order with directions
+// (the hook records sort columns one by one, without order or direction). An analysed exemplar is the
+// statement's truth: its ORDER BY replaces the hook's; relations it reads without a predicate get a use too.
+void apply_exemplar_uses(const Inputs &in, const std::map<Oid, size_t> &rel_index, const ci::Workload &w,
+                         std::map<int64_t, ci::QueryProfile> &profiles) {
+    struct RelUse {
+        std::vector<std::string> reads;
+        bool all_columns = false;
+        std::vector<std::pair<int, ci::OrderKey>> order;
+        std::vector<std::pair<int, std::string>> group;
+    };
+    struct QueryUse {
+        bool analyzed = false;
+        bool limit = false;
+        std::map<Oid, RelUse> rels;
+    };
+    std::map<int64_t, QueryUse> uses;
+    for (int i = 0; i < in.nuses; ++i) {
+        const UseRow &u = in.uses[i];
+        if (!profiles.count(u.queryid)) continue;
+        QueryUse &qu = uses[u.queryid];
+        if (u.kind == kUseAnalyzed) {
+            qu.analyzed = true;
+            continue;
+        }
+        if (u.kind == kUseLimit) {
+            qu.limit = true;
+            continue;
+        }
+        if (!rel_index.count(u.relid)) continue;
+        RelUse &ru = qu.rels[u.relid];
+        std::string column = s(u.column);
+        switch (u.kind) {
+            case kUseRead:
+                if (std::find(ru.reads.begin(), ru.reads.end(), column) == ru.reads.end())
+                    ru.reads.push_back(column);
+                break;
+            case kUseAllColumns:
+                ru.all_columns = true;
+                break;
+            case kUseOrder:
+                ru.order.push_back({u.pos, {column, u.descending}});
+                break;
+            case kUseGroup:
+                ru.group.push_back({u.pos, column});
+                break;
+            default:
+                break;
+        }
+    }
+    for (auto &[qid, qu] : uses) {
+        if (!qu.analyzed) continue;
+        ci::QueryProfile &qp = profiles[qid];
+        for (auto &[relid, ru] : qu.rels) {
+            ci::QueryRelationUse *use = nullptr;
+            for (auto &existing : qp.relations)
+                if (existing.relation_oid == relid) use = &existing;
+            if (!use) {
+                qp.relations.push_back({});
+                use = &qp.relations.back();
+                use->relation_oid = relid;
+            }
+            use->selected_columns.clear();
+            if (ru.all_columns) {
+                const ci::RelationStats &rel = w.relations[rel_index.at(relid)];
+                for (const auto &c : rel.columns) use->selected_columns.push_back(c.name);
+            } else {
+                use->selected_columns = ru.reads;
+            }
+            std::sort(ru.order.begin(), ru.order.end(),
+                      [](const auto &a, const auto &b) { return a.first < b.first; });
+            use->order_by.clear();
+            for (const auto &o : ru.order) use->order_by.push_back(o.second);
+            if (!ru.group.empty()) {
+                std::sort(ru.group.begin(), ru.group.end());
+                use->group_by.clear();
+                for (const auto &g : ru.group)
+                    if (std::find(use->group_by.begin(), use->group_by.end(), g.second) == use->group_by.end())
+                        use->group_by.push_back(g.second);
+            }
+            use->has_limit = use->has_limit || qu.limit;
+        }
+        // The exemplar's ORDER BY does not come from one relation: the hook's per-relation sort columns
+        // (if any) would describe an order the statement does not ask for.
+        for (auto &use : qp.relations)
+            if (!qu.rels.count(use.relation_oid)) use.order_by.clear();
     }
 }
 
@@ -674,6 +941,7 @@ ci::Workload build_workload(const Inputs &in, const std::set<int64_t> &with_exem
             w.predicates.push_back(o);
         }
     }
+    apply_exemplar_uses(in, rel_index, w, profiles);
     for (auto &[qid, qp] : profiles) w.queries.push_back(qp);
     return w;
 }
@@ -698,6 +966,7 @@ void compute(const Inputs &in, AdviceRow *out, Outcome &res) {
     ci::Workload w = build_workload(in, with_exemplar);
     ci::CandidateOptions copt;
     copt.trigram_available = in.trigram;
+    copt.max_candidates = kMaxCandidates;
     std::vector<ci::Candidate> candidates = ci::generate_candidates(w, copt);
     res.candidates = static_cast<int>(candidates.size());
     if (candidates.empty()) {
