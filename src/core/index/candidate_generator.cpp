@@ -156,7 +156,12 @@ std::vector<Term> collect_terms(const Context &ctx, const RelationStats &rel,
                         if (mcv.literal == p->constant_literal) freq = mcv.frequency;
                     }
                 }
-                if (freq > 0 && freq <= ctx.o.partial_max_frequency) {
+                // Skewed: the value is rare next to the column's other values (a status column's 'queued'),
+                // not just one of many equally common ones (a kind or tenant column, whose queries usually
+                // vary the constant: the exemplar is one execution, and a full index serves them all).
+                const double average = cs ? 1.0 / std::max(1.0, distinct_values(*cs, rel.reltuples)) : 1.0;
+                if (freq > 0 && freq <= ctx.o.partial_max_frequency &&
+                    freq <= ctx.o.partial_max_skew * average) {
                     t.partial_literal = p->constant_literal;
                     t.partial_frequency = freq;
                 }
@@ -219,6 +224,11 @@ void generate_for(const Context &ctx, const QueryProfile &q, const RelationStats
     std::stable_sort(range.begin(), range.end(),
                      [](const Term &a, const Term &b) { return a.selectivity < b.selectivity; });
 
+    // Rows the query's predicates keep (the equality columns and the most selective range).
+    double matched_rows = std::max(0.0, rel.reltuples);
+    for (const auto &t : eq) matched_rows *= std::clamp(t.selectivity, 0.0, 1.0);
+    if (!range.empty()) matched_rows *= std::clamp(range.front().selectivity, 0.0, 1.0);
+
     // The rarest equality constant, if rare enough, becomes a partial-index predicate.
     const Term *skew = nullptr;
     for (const auto &t : eq) {
@@ -279,7 +289,10 @@ void generate_for(const Context &ctx, const QueryProfile &q, const RelationStats
                 if (std::find(missing.begin(), missing.end(), c) == missing.end()) missing.push_back(c);
             }
             emit(d, sel, v.reason + tag);
-            if (!missing.empty() && missing.size() <= ctx.o.max_include_columns) {
+            // A point lookup fetches a row or two: an index-only scan would not save enough to pay for the
+            // wider index (unless the query stops early on an ORDER BY ... LIMIT, where it saves each fetch).
+            const bool point_lookup = matched_rows < ctx.o.covering_min_rows && use.order_by.empty();
+            if (!point_lookup && !missing.empty() && missing.size() <= ctx.o.max_include_columns) {
                 IndexDef cov = d;
                 cov.include = missing;
                 emit(cov, sel, v.reason + tag + ", covering (index-only scan)");
