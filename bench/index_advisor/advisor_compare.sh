@@ -240,6 +240,12 @@ wsum=$(printf '%s\n' "${weights[@]}" | awk '{ s += $1 } END { print s }')
   echo "Advisor: first advice ${first_advice} s after the workload started; worker time per advice computation (min max): ${advice_s:-n/a} s."
   echo "Last skill note: $last_note"
   echo
+  echo "Advice computations seen (skill notes):"
+  grep 'what-if plans in' "$note_file" | sort -u | sed 's/^/    /'
+  echo
+  echo "Advised (relation | columns | include | method | predicate | est. improvement % | reason):"
+  sed 's/^/    /' "$work/advised.txt"
+  echo
   echo "Advised DDL:"
   sed 's/^/    /' "$work/advised.sql"
   echo
