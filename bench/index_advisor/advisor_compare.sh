@@ -145,7 +145,9 @@ cluster_psql -d bench -c "SELECT relation, columns, include, method, predicate, 
                             FROM rubberduck.index_advice WHERE status = 'advised' ORDER BY relation, columns::text" \
   >"$work/advised.txt"
 cluster_psql -d bench -c "SELECT i FROM json_array_elements_text(pg_qualstats_index_advisor() -> 'indexes') i" \
-  >"$work/qualstats.sql"
+  >"$work/qualstats.raw"
+# Its list repeats some definitions: build each distinct one once (in its order).
+awk '!seen[$0]++' "$work/qualstats.raw" >"$work/qualstats.sql"
 grep -v '^--' "$here/expert.sql" | grep -v '^$' >"$work/expert.sql"
 : >"$work/none.sql"
 
@@ -249,7 +251,7 @@ wsum=$(printf '%s\n' "${weights[@]}" | awk '{ s += $1 } END { print s }')
   echo "Advised DDL:"
   sed 's/^/    /' "$work/advised.sql"
   echo
-  echo "pg_qualstats_index_advisor() DDL:"
+  echo "pg_qualstats_index_advisor() DDL ($(wc -l <"$work/qualstats.raw") returned, $(wc -l <"$work/qualstats.sql") distinct):"
   sed 's/^/    /' "$work/qualstats.sql"
   echo
   if [[ -s $work/failed.txt ]]; then
