@@ -42,6 +42,9 @@ BEGIN
             RETURN true;
         END IF;
     END LOOP;
+    -- Not advised: say why (the skill's note), so that a failure can be diagnosed from the diff.
+    RAISE NOTICE 'indexing skill: %; advice: %', (SELECT note FROM rubberduck.skills WHERE skill = 'indexing'),
+        (SELECT string_agg(relation || ' ' || columns::text || ' ' || status, ', ') FROM rubberduck.index_advice);
     RETURN false;
 END $$;
 SELECT pg_temp.wake_until_advised() AS woke;

@@ -13,13 +13,16 @@ SET default_statistics_target = 200;
 -- Equality + range: 20 kinds, a year of rows; one kind over one day.
 CREATE TABLE shp_events (id bigint PRIMARY KEY, kind int NOT NULL, created_at timestamptz NOT NULL,
                          payload text NOT NULL);
-INSERT INTO shp_events SELECT g, g % 20, timestamptz '2024-01-01 00:00+00' + g * interval '10 minutes',
+-- Rows are stored in no particular time order (created_at is not correlated with the heap), so an index on
+-- created_at alone would fetch a whole day's rows from all over the table.
+INSERT INTO shp_events SELECT g, g % 20, timestamptz '2024-01-01 00:00+00' + ((g * 7919) % 50000) * interval '10 minutes',
                               repeat('x', 40)
 FROM generate_series(1, 50000) g;
 -- ORDER BY ... LIMIT: 20 users with 2500 rows each; the newest five of one user.
 CREATE TABLE shp_posts (id bigint PRIMARY KEY, user_id int NOT NULL, created_at timestamptz NOT NULL,
                         title text NOT NULL);
-INSERT INTO shp_posts SELECT g, g % 20, timestamptz '2024-01-01 00:00+00' + g * interval '1 minute', 'post ' || g
+INSERT INTO shp_posts SELECT g, g % 20, timestamptz '2024-01-01 00:00+00' + ((g * 7919) % 50000) * interval '1 minute',
+                             'post ' || g
 FROM generate_series(1, 50000) g;
 -- A job queue: 1 % queued; the poll takes the most urgent, oldest first.
 CREATE TABLE shp_jobs (id bigint PRIMARY KEY, status text NOT NULL, priority int NOT NULL,
@@ -27,10 +30,10 @@ CREATE TABLE shp_jobs (id bigint PRIMARY KEY, status text NOT NULL, priority int
 INSERT INTO shp_jobs SELECT g, CASE WHEN g % 100 = 0 THEN 'queued' ELSE 'done' END, (g * 7) % 10,
                             timestamptz '2024-01-01 00:00+00' + g * interval '1 minute', repeat('p', 60)
 FROM generate_series(1, 50000) g;
--- An aggregate over one account's rows, reading one more column: an index-only scan needs it in INCLUDE.
+-- An aggregate over one account's 500 rows, reading one more column: an index-only scan needs it in INCLUDE.
 CREATE TABLE shp_ledger (id bigint PRIMARY KEY, account_id int NOT NULL, amount numeric(12, 2) NOT NULL,
                          memo text NOT NULL);
-INSERT INTO shp_ledger SELECT g, (g * 7919) % 500, (g % 1000) / 10.0, repeat('m', 80)
+INSERT INTO shp_ledger SELECT g, (g * 7919) % 100, (g % 1000) / 10.0, repeat('m', 80)
 FROM generate_series(1, 50000) g;
 VACUUM ANALYZE shp_events, shp_posts, shp_jobs, shp_ledger;
 SELECT pg_stat_reset();

@@ -289,10 +289,10 @@ void generate_for(const Context &ctx, const QueryProfile &q, const RelationStats
                 if (std::find(missing.begin(), missing.end(), c) == missing.end()) missing.push_back(c);
             }
             emit(d, sel, v.reason + tag);
-            // A point lookup fetches a row or two: an index-only scan would not save enough to pay for the
-            // wider index (unless the query stops early on an ORDER BY ... LIMIT, where it saves each fetch).
-            const bool point_lookup = matched_rows < ctx.o.covering_min_rows && use.order_by.empty();
-            if (!point_lookup && !missing.empty() && missing.size() <= ctx.o.max_include_columns) {
+            // A lookup that fetches few rows (few match, or a LIMIT stops it) saves too few heap fetches with an
+            // index-only scan to pay for a wider index (or for a second, wider copy of an existing one).
+            const bool few_fetches = matched_rows < ctx.o.covering_min_rows || use.has_limit;
+            if (!few_fetches && !missing.empty() && missing.size() <= ctx.o.max_include_columns) {
                 IndexDef cov = d;
                 cov.include = missing;
                 emit(cov, sel, v.reason + tag + ", covering (index-only scan)");

@@ -6,7 +6,7 @@
 //   * group btree: equality columns, then the GROUP BY keys (+ the range column);
 //   * join btree: equality columns, then each join column (inner side of a nested loop);
 //   * covering variants with INCLUDE (the columns the query still reads) when few enough remain for an
-//     index-only scan, and the query fetches more than a row or two (or stops early on ORDER BY ... LIMIT);
+//     index-only scan, and the query fetches enough rows for that to pay (not a point lookup, no LIMIT);
 //   * partial variants WHERE col = '<rare value>' when an equality constant is rare, and rare next to the
 //     column's other values (a skewed status: queue polls), not one of many equally common values;
 //   * expression keys for function predicates (lower(email) = $1);
@@ -38,7 +38,7 @@ struct CandidateOptions {
     double partial_max_frequency =
         0.2;                        // an equality constant this rare (fraction of rows) earns a partial index
     double partial_max_skew = 0.5;  // ... when also at most this fraction of the column's average value frequency
-    double covering_min_rows = 2;   // no INCLUDE variant for lookups expected to match fewer rows (no ORDER BY)
+    double covering_min_rows = 20;  // no INCLUDE variant for lookups expected to fetch fewer rows (or LIMITed)
     double brin_min_pages = 10000;  // ~80 MB heap
     double brin_min_correlation = 0.9;  // |pg_stats.correlation|
     double brin_max_churn = 0.1;        // (updates + deletes) / inserts at most this for "append-mostly"

@@ -168,6 +168,30 @@ std::vector<CostRequest> IndexSelector::next_requests() {
     return pending_;
 }
 
+// `id` mostly re-serves the queries a chosen index on the same relation already serves, buys less than
+// size_tolerance of what that index buys, and takes at least twice its space (the full or covering variant of
+// a chosen partial or plain index): not worth it, however small the rest of the workload has become.
+bool IndexSelector::wasteful_upgrade(int id) const {
+    const SelectorCandidate &x = cand(id);
+    const auto plus = with(chosen_, id);
+    for (int y : chosen_) {
+        const SelectorCandidate &cy = cand(y);
+        if (cy.relation_oid != x.relation_oid || x.size_bytes < 2 * cy.size_bytes) continue;
+        const auto minus = without(chosen_, y);
+        double y_gain = 0, x_gain = 0, x_gain_on_y = 0;
+        for (size_t q : affects_[candidate_index_.at(y)]) {
+            if (!active_[q]) continue;
+            const double gy = normalized(q, minus) - normalized(q, chosen_);
+            const double gx = normalized(q, chosen_) - normalized(q, plus);
+            y_gain += std::max(0.0, gy);
+            x_gain += std::max(0.0, gx);
+            if (gy > 0) x_gain_on_y += std::max(0.0, gx);
+        }
+        if (y_gain > 0 && x_gain_on_y * 2 >= x_gain && x_gain < options_.size_tolerance * y_gain) return true;
+    }
+    return false;
+}
+
 double IndexSelector::current_cost() const {
     double total = 0;
     for (size_t q = 0; q < queries_.size(); ++q) {
@@ -226,6 +250,7 @@ void IndexSelector::advance() {
                 double best_benefit = 0;
                 for (int id : eligible) {
                     double b = benefit(id, chosen_);
+                    if (wasteful_upgrade(id)) continue;
                     bool better = best < 0 || b > best_benefit ||
                                   (b == best_benefit && cand(id).size_bytes < cand(best).size_bytes);
                     if (better) {
@@ -237,13 +262,16 @@ void IndexSelector::advance() {
                     phase_ = Phase::kFinal;
                     continue;
                 }
-                // Storage-aware: a smaller candidate that buys nearly as much (e.g. the index without its
-                // INCLUDE columns, or a partial one) wins. What it leaves on the table stays a candidate for the
-                // next round, and pruning drops the small one if a larger one is added and makes it useless.
+                // Storage-aware: an alternative on the same relation that buys nearly as much for at most half
+                // the space (a partial index, or the index without its INCLUDE columns) wins. What it leaves on
+                // the table stays a candidate for the next round, and pruning drops the small one if a larger
+                // one is added later and makes it useless.
                 const double floor = (1.0 - options_.size_tolerance) * best_benefit;
                 int pick = best;
                 for (int id : eligible) {
-                    if (cand(id).size_bytes < cand(pick).size_bytes && benefit(id, chosen_) >= floor &&
+                    const SelectorCandidate &alt = cand(id);
+                    if (alt.relation_oid == cand(best).relation_oid && alt.size_bytes < cand(pick).size_bytes &&
+                        alt.size_bytes * 2 <= cand(best).size_bytes && benefit(id, chosen_) >= floor &&
                         benefit(id, chosen_) > threshold)
                         pick = id;
                 }

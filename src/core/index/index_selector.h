@@ -14,7 +14,8 @@
 // Cost model: a query's share of the workload is weight × cost(config) / cost(no new index), so weights may
 // be calls × mean time (ms) while costs are planner units. Each index adds its write penalty (same unit as
 // weights, e.g. ms of index maintenance over the same window). Step: add the candidate with the largest net
-// benefit given the current set, or the smallest one within size_tolerance of that benefit (it must save
+// benefit given the current set, or a much smaller one on the same relation within size_tolerance of that
+// benefit (it must save
 // min_index_improvement of the workload's cost with the current set — not of the baseline, so that the
 // smaller wins left after the big ones still count — and fit
 // max_indexes and the storage budget); then re-evaluate every chosen index against the others and drop the
@@ -59,8 +60,11 @@ struct SelectorOptions {
     int64_t storage_budget_bytes = std::numeric_limits<int64_t>::max();
     double min_improvement = 0.05;         // fraction of the baseline workload cost the whole set must save
     double min_index_improvement = 0.005;  // fraction of the current workload cost each index must save (net)
-    // Storage awareness: at each step the smallest candidate whose net benefit is within this fraction of the
-    // best one's is taken instead (the covering or full variant only wins when it buys clearly more).
+    // Storage awareness: at each step the smallest candidate on the best one's relation whose net benefit is
+    // within this fraction of the best one's, and whose size is at most half of it, is taken instead (a
+    // partial index, the index without INCLUDE: the larger variant only wins when it buys clearly more).
+    // Likewise a candidate that mostly re-serves a chosen index's queries, buys less than this fraction of
+    // what that index buys and takes at least twice its space is not added on top of it.
     double size_tolerance = 0.05;
     size_t max_cost_requests = 20000;  // bound on what-if plans; selection stops early (truncated) beyond it
 };
@@ -147,6 +151,7 @@ class IndexSelector {
     double benefit(int id, const std::vector<int> &set) const;   // net saving of adding id to set
     int64_t used_bytes() const;
     double current_cost() const;  // Σ normalized(q, chosen_) over the active queries
+    bool wasteful_upgrade(int id) const;
     const SelectorCandidate &cand(int id) const;
     void advance();
     void finish();
