@@ -486,3 +486,28 @@ TEST(IndexSelector, PrefersTheSmallerOfTwoNearlyEqualCandidates) {
     bad.size_tolerance = 1.5;
     EXPECT_THROW(IndexSelector({q(1, 100)}, {c(0, 1)}, bad), std::invalid_argument);
 }
+
+// A queue poll: the partial index (tiny) costs 9.43, the full one (64× larger) 4.74, from 1000. The partial is
+// taken (nearly the same benefit for a fraction of the space), and the full one is not added on top of it
+// later as an "upgrade" (it would buy 0.5 % of what the partial buys), even though what is left of the
+// workload is small by then.
+TEST(IndexSelector, NoWastefulUpgradeOfAChosenIndex) {
+    SyntheticOracle o;
+    o.base = {{1, 1000}, {2, 1000}};
+    o.with_one = {{{1, 0}, 9.43}, {{1, 1}, 4.74}, {{2, 2}, 10}};
+    SelectorOptions opt = opts(10);
+    IndexSelector sel({q(1, 100), q(2, 100, {2})}, {c(0, 1000), c(1, 64000), c(2, 5000, 0, 2)}, opt);
+    auto r = sel.select_with(std::ref(o));
+    EXPECT_EQ(ids(r), (std::vector<int>{0, 2}));
+    // An index on the same relation that serves other queries is not an upgrade: it is added.
+    SyntheticOracle o2 = o;
+    o2.base[3] = 1000;
+    o2.with_one[{3, 3}] = 50;
+    IndexSelector sel2({q(1, 100), q(2, 100, {2}), q(3, 20)},
+                       {c(0, 1000), c(1, 64000), c(2, 5000, 0, 2), c(3, 64000)}, opt);
+    EXPECT_EQ(ids(sel2.select_with(std::ref(o2))), (std::vector<int>{0, 2, 3}));
+    // Without storage awareness the planner's cheapest (the full index) wins.
+    opt.size_tolerance = 0;
+    IndexSelector exact({q(1, 100), q(2, 100, {2})}, {c(0, 1000), c(1, 64000), c(2, 5000, 0, 2)}, opt);
+    EXPECT_EQ(ids(exact.select_with(std::ref(o))), (std::vector<int>{1, 2}));
+}
