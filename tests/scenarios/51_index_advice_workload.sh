@@ -46,7 +46,10 @@ tap_ok "advice for all three templates within 60 s of the workload starting" \
 tap_diag "first advice after $(($(date +%s) - start)) s"
 advice=$(cluster_psql -c "select relation || ' ' || columns::text from rubberduck.index_advice where status = 'advised' order by 1")
 tap_diag "$advice"
-tap_like "$advice" 'public\.orders \{customer_id,created_at\}' "orders: customer then sort key"
+# 15 orders per customer: the (deduplicated, ~4x smaller) index on customer_id alone buys nearly as much as
+# (customer_id, created_at) (a top-10 sort of 15 rows), so the storage-aware selector may take it; the sort key
+# after the equality key is asserted where it matters in sql/index_advice_shapes.sql.
+tap_like "$advice" 'public\.orders \{customer_id(,created_at)?\}' "orders: customer first (then the sort key)"
 tap_like "$advice" 'public\.customers \{"?lower\(email\)"?\}' "customers: expression index on lower(email)"
 tap_like "$advice" 'public\.order_lines \{order_id\}' "order_lines: the lookup column"
 tap_is "$(cluster_psql -c "select count(*) from rubberduck.index_advice_queries q join rubberduck.index_advice a on a.id = q.advice_id where a.status = 'advised' and q.cost_after >= q.cost_before")" \
@@ -56,6 +59,7 @@ tap_like "$(cluster_psql -c "select note from rubberduck.skills where skill = 'i
 
 # Build what was advised (CREATE INDEX CONCURRENTLY, outside a transaction) and measure again.
 cluster_psql -c "select ddl from rubberduck.index_advice where status = 'advised'" >"$work/ddl.sql"
+built_keys=$(cluster_psql -c "select string_agg(quote_literal(advice_key), ',') from rubberduck.index_advice where status = 'advised'")
 while IFS= read -r ddl; do cluster_psql -c "$ddl" >/dev/null; done <"$work/ddl.sql"
 cluster_psql -c 'ANALYZE customers, orders, order_lines' >/dev/null
 pgbench_run -n -M prepared -c 2 -T 10 -f "$script" postgres >"$work/after.txt" 2>&1 || true
@@ -64,6 +68,10 @@ tap_diag "tps before $tps_before, after building the advice $tps_after"
 tap_ok "the workload is at least 5x faster with the advised indexes" \
   awk -v a="$tps_after" -v b="$tps_before" 'BEGIN { exit !(a >= 5 * b) }'
 tap_ok "advice built for real turns stale" \
+  wait_for "select count(*) = 0 from rubberduck.index_advice where status = 'advised' and advice_key in ($built_keys)" 30
+# ... and nothing else is advised instead (no wider copy of what was just built for a marginal gain).
+tap_ok "no further advice once the advice is built" \
   wait_for "select count(*) = 0 from rubberduck.index_advice where status = 'advised'" 30
+tap_diag "advised after building: $(cluster_psql -c "select coalesce(string_agg(relation || ' ' || columns::text, '; '), 'nothing') from rubberduck.index_advice where status = 'advised'")"
 tap_fails "no crash in the server log" cluster_log_has 'terminated by signal|was terminated by'
 tap_done

@@ -476,3 +476,23 @@ TEST(CandidateGenerator, PartialOrderedIndexKeepsOrderByOrder) {
     EXPECT_EQ(find(cs, "public.jobs USING btree (created_at, priority) WHERE status = 'queued'"), nullptr)
         << dump(cs);
 }
+
+// Candidates that widen an existing btree carry its size (the selector's rule for wider copies).
+TEST(CandidateGenerator, MarksCandidatesThatWidenAnExistingIndex) {
+    Workload w = app_workload();
+    ExistingIndex e;
+    e.def.relation_oid = kOrders;
+    e.def.schema = "public";
+    e.def.table = "orders";
+    e.def.name = "orders_customer";
+    e.def.keys = {{"customer_id", "", "", false}};
+    e.size_bytes = 12345;
+    w.relations[2].indexes.push_back(e);
+    auto cs = generate_candidates(w);
+    const Candidate *wider = find(cs, "public.orders USING btree (customer_id, created_at)");
+    ASSERT_NE(wider, nullptr) << dump(cs);
+    EXPECT_EQ(wider->extends_existing_bytes, 12345);
+    const Candidate *other = find(cs, "public.orders USING btree (created_at)");
+    ASSERT_NE(other, nullptr) << dump(cs);
+    EXPECT_EQ(other->extends_existing_bytes, 0);
+}

@@ -511,3 +511,25 @@ TEST(IndexSelector, NoWastefulUpgradeOfAChosenIndex) {
     IndexSelector exact({q(1, 100), q(2, 100, {2})}, {c(0, 1000), c(1, 64000), c(2, 5000, 0, 2)}, opt);
     EXPECT_EQ(ids(exact.select_with(std::ref(o))), (std::vector<int>{1, 2}));
 }
+
+// A wider copy of an existing index (e.g. (customer_id, created_at) over a real (customer_id)) must at least
+// halve the cost of its relation's queries; otherwise it is not advised, however small the workload has become.
+TEST(IndexSelector, WiderCopyOfAnExistingIndexMustHalveTheCost) {
+    SyntheticOracle o;
+    o.base = {{1, 20}};
+    o.with_one = {{{1, 0}, 15}};
+    SelectorOptions opt = opts(10);
+    SelectorCandidate wider = c(0, 8000);
+    wider.extends_existing_bytes = 2000;
+    IndexSelector sel({q(1, 100)}, {wider}, opt);
+    EXPECT_TRUE(sel.select_with(std::ref(o)).chosen.empty());
+    // Halving it (20 → 8) is worth the space.
+    o.with_one[{1, 0}] = 8;
+    IndexSelector sel2({q(1, 100)}, {wider}, opt);
+    EXPECT_EQ(ids(sel2.select_with(std::ref(o))), std::vector<int>{0});
+    // Not much wider than the existing index: the usual rules apply.
+    o.with_one[{1, 0}] = 15;
+    wider.extends_existing_bytes = 6000;
+    IndexSelector sel3({q(1, 100)}, {wider}, opt);
+    EXPECT_EQ(ids(sel3.select_with(std::ref(o))), std::vector<int>{0});
+}

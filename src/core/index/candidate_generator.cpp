@@ -492,6 +492,15 @@ std::vector<Candidate> generate_candidates(const Workload &workload, const Candi
         }
         c.est_size_bytes =
             estimate_index_size(c.def, *rel, c.predicate_selectivity, options.size_options).bytes;
+        // A wider version of an existing btree (its keys a strict prefix of these, same predicate).
+        for (const ExistingIndex &e : rel->indexes) {
+            if (!e.valid || e.def.method != IndexMethod::kBtree || c.def.method != IndexMethod::kBtree) continue;
+            if (normalize_sql_text(e.def.predicate) != normalize_sql_text(c.def.predicate)) continue;
+            if (e.def.keys.empty() || e.def.keys.size() >= c.def.keys.size()) continue;
+            bool prefix = true;
+            for (size_t k = 0; k < e.def.keys.size() && prefix; ++k) prefix = same_key(e.def.keys[k], c.def.keys[k], false);
+            if (prefix) c.extends_existing_bytes = std::max(c.extends_existing_bytes, std::max<int64_t>(e.size_bytes, 1));
+        }
         result.push_back(std::move(c));
     }
     // Rank by the workload weight they target; prefer smaller indexes on ties. Stable keeps generation order.

@@ -55,6 +55,7 @@ struct Candidate {
     int64_t est_size_bytes = 0;
     double weight = 0;   // total weight of `queryids`
     std::string reason;  // why it was generated, for index_advice
+    int64_t extends_existing_bytes = 0;  // size of an existing index whose keys are a prefix of these (0: none)
 };
 
 // Throws std::invalid_argument for malformed observations (no column, negative weight, unknown op text ...).

@@ -174,6 +174,15 @@ std::vector<CostRequest> IndexSelector::next_requests() {
 bool IndexSelector::wasteful_upgrade(int id) const {
     const SelectorCandidate &x = cand(id);
     const auto plus = with(chosen_, id);
+    if (x.extends_existing_bytes > 0 && x.size_bytes >= 2 * x.extends_existing_bytes) {
+        double now = 0, after = 0;
+        for (size_t q : affects_[candidate_index_.at(id)]) {
+            if (!active_[q]) continue;
+            now += normalized(q, chosen_);
+            after += normalized(q, plus);
+        }
+        if (after > 0.5 * now) return true;
+    }
     for (int y : chosen_) {
         const SelectorCandidate &cy = cand(y);
         if (cy.relation_oid != x.relation_oid || x.size_bytes < 2 * cy.size_bytes) continue;
@@ -461,7 +470,8 @@ SelectorInput make_selector_input(const Workload &workload, const std::vector<Ca
         }
         in.candidates.push_back({c.id, c.def.relation_oid, c.est_size_bytes,
                                  write_penalty(*rel, c.def, c.predicate_selectivity,
-                                               maintenance_cost_per_write, window_seconds)});
+                                               maintenance_cost_per_write, window_seconds),
+                                 c.extends_existing_bytes});
     }
     return in;
 }
