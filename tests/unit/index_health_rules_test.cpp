@@ -217,7 +217,8 @@ TEST(IndexHealthRules, BloatCountsRowsAddedSinceTheLastAnalyze) {
     auto fs = check_index_health({r});
     ASSERT_EQ(fs.size(), 1u);
     EXPECT_EQ(fs[0].issue, HealthIssue::kBloated);
-    // Most rows deleted and the heap vacuumed (same pages, a tenth of the rows): a fresh-size index is bloated.
+    // Most rows deleted and the heap vacuumed (same pages, a tenth of the rows): a fresh-size index is
+    // bloated.
     auto fresh_size = idx("orders_created", {"created_at"}, 100, 23LL << 20);
     auto after_delete = orders({fresh_size});
     after_delete.reltuples = 1e5;

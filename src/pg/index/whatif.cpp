@@ -475,8 +475,8 @@ void whatif_cost_pg(const PgCostInput &in, WhatifResult *out) {
     // Everything a plan allocates lives in this context, deleted before returning: an advisor asks for
     // thousands of plans in one cycle.
     MemoryContext plancxt = AllocSetContextCreate(oldcxt, "rubberduck what-if", ALLOCSET_DEFAULT_SIZES);
-    // No active snapshot (whatif_release_snapshot): plan under a fresh one of our own, at this subtransaction's
-    // level, so the abort below pops it on an error.
+    // No active snapshot (whatif_release_snapshot): plan under a fresh one of our own, at this
+    // subtransaction's level, so the abort below pops it on an error.
     const bool own_snapshot = !ActiveSnapshotSet();
     BeginInternalSubTransaction(nullptr);
     MemoryContextSwitchTo(plancxt);
@@ -525,7 +525,11 @@ void whatif_cost_pg(const PgCostInput &in, WhatifResult *out) {
         SetUserIdAndSecContext(save_user, save_sec);
         AtEOXact_GUC(true, guc_level);
         if (own_snapshot) PopActiveSnapshot();
-        ReleaseCurrentSubTransaction();
+        // Planning changed nothing that must outlive it: roll the subtransaction back rather than commit it,
+        // so the locks it took (AccessShareLock on every relation planned) are released now instead of being
+        // held by the agent's cycle until its end (R42: a long cycle holding them would queue DDL on those
+        // tables).
+        RollbackAndReleaseCurrentSubTransaction();
         MemoryContextSwitchTo(oldcxt);
         CurrentResourceOwner = oldowner;
     }
@@ -549,8 +553,8 @@ void whatif_cost_pg(const PgCostInput &in, WhatifResult *out) {
         FreeErrorData(edata);
     }
     PG_END_TRY();
-    // The catalog snapshot taken while parsing is registered too: drop it, so that no snapshot of ours is left
-    // between two plans.
+    // The catalog snapshot taken while parsing is registered too: drop it, so that no snapshot of ours is
+    // left between two plans.
     if (own_snapshot) InvalidateCatalogSnapshot();
     MemoryContextDelete(plancxt);
 }

@@ -841,13 +841,18 @@ void run_indexing(CycleContext &ctx, rt::Mode mode, SkillOutcome &outcome) {
     pgstat_report_activity(STATE_RUNNING, "rubberduck indexing: what-if planning");
     bool released = whatif_release_snapshot();
     PG_TRY();
-    { cpp_guard([&] { compute(in, rows, res); }); }
-    PG_FINALLY();
     {
-        whatif_restore_snapshot(released);
+        cpp_guard([&] { compute(in, rows, res); });
+    }
+    PG_CATCH();
+    {
+        // The skill's subtransaction is aborted next, which needs no snapshot of ours at its level.
         pgstat_report_activity(STATE_RUNNING, "rubberduck agent cycle");
+        PG_RE_THROW();
     }
     PG_END_TRY();
+    whatif_restore_snapshot(released);
+    pgstat_report_activity(STATE_RUNNING, "rubberduck agent cycle");
     if (res.interrupted) CHECK_FOR_INTERRUPTS();
     last_fingerprint = fp;
     last_run = now;

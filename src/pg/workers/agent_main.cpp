@@ -1,8 +1,8 @@
 // One agent = one dynamic background worker (R40). It waits on its latch for its interval, reloads directives
 // on SIGHUP, and runs a cycle: one short transaction in which each enabled skill runs in its own
-// subtransaction with its own snapshot (the cycle holds none between skills, R42). A PostgreSQL ERROR anywhere in the cycle is caught (R43): logged, counted, the transaction
-// aborted, and the agent backs off and goes on. It never crashes: C++ exceptions are turned into ERRORs at
-// every crossing (R6).
+// subtransaction with its own snapshot (the cycle holds none between skills, R42). A PostgreSQL ERROR
+// anywhere in the cycle is caught (R43): logged, counted, the transaction aborted, and the agent backs off
+// and goes on. It never crashes: C++ exceptions are turned into ERRORs at every crossing (R6).
 #include <string>
 #include <vector>
 
@@ -115,8 +115,8 @@ void run_skill(CycleContext &ctx, const rt::SkillInfo &skill) {
     MemoryContextSwitchTo(oldcontext);
     PG_TRY();
     {
-        // Each skill gets a fresh snapshot at its own subtransaction level (READ COMMITTED), so the cycle holds
-        // no snapshot between skills; on an ERROR the subtransaction abort pops it (R42).
+        // Each skill gets a fresh snapshot at its own subtransaction level (READ COMMITTED), so the cycle
+        // holds no snapshot between skills; on an ERROR the subtransaction abort pops it (R42).
         PushActiveSnapshot(GetTransactionSnapshot());
         skill_runner(skill.index)(ctx, skill_mode(skill.index), outcome);
         PopActiveSnapshot();
