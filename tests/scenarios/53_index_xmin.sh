@@ -150,6 +150,32 @@ done
 tap_cmp "$conclusive" -gt 0 "a VACUUM ran while the advisor was planning in one cycle"
 tap_cmp "$passed" -gt 0 "VACUUM during what-if planning removed the dead rows: every page all-visible"
 
+# Interrupts during what-if planning: a cancel ends the skill's run with an error (its subtransaction rolled
+# back with the snapshot it was given back) and the agent goes on; a terminate restarts the agent only.
+start_time=$(cluster_psql -c "select pg_postmaster_start_time()")
+errors0=$(cluster_psql -c "select errors from rubberduck.skills where skill = 'indexing'")
+cancelled=0
+for attempt in $(seq 1 5); do
+  wait_for "select exists (select 1 from pg_stat_activity where $agent and state = 'active' and query = '$phase')" 60 || continue
+  cluster_psql -c "select pg_cancel_backend(pid) from pg_stat_activity where $agent and state = 'active' and query = '$phase'" >/dev/null
+  if wait_for "select errors > $errors0 from rubberduck.skills where skill = 'indexing'" 10; then
+    cancelled=1
+    break
+  fi
+done
+tap_is "$cancelled" 1 "a cancel during what-if planning fails that skill run"
+tap_like "$(cluster_psql -c "select last_error from rubberduck.skills where skill = 'indexing'")" 'cancel' \
+  "the skill's last error is the cancel"
+pid0=$(cluster_psql -c "select pid from rubberduck.agents where agent = 'data_persistence'")
+c0=$(cluster_psql -c "select cycles from rubberduck.agents where agent = 'data_persistence'")
+tap_ok "the same agent process completes further cycles" \
+  wait_for "select pid = $pid0 and cycles >= $c0 + 2 from rubberduck.agents where agent = 'data_persistence'" 60
+wait_for "select exists (select 1 from pg_stat_activity where $agent and state = 'active' and query = '$phase')" 60 || true
+cluster_psql -c "select pg_terminate_backend(pid) from pg_stat_activity where $agent" >/dev/null
+tap_ok "a terminated agent comes back and plans again" \
+  wait_for "select exists (select 1 from pg_stat_activity where $agent and pid <> $pid0 and state = 'active' and query = '$phase')" 90
+tap_is "$(cluster_psql -c "select pg_postmaster_start_time()")" "$start_time" "no crash-restart of the cluster"
+
 note=$(cluster_psql -c "select note from rubberduck.skills where skill = 'indexing'")
 tap_diag "indexing note: $note"
 tap_fails "no crash in the server log" cluster_log_has 'terminated by signal|was terminated by'
