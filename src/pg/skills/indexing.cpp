@@ -807,6 +807,12 @@ uint64_t fingerprint(const Inputs &in) {
         mix(static_cast<uint64_t>(in.preds[i].executions));
     }
     for (int i = 0; i < in.nexemplars; ++i) mix(static_cast<uint64_t>(in.exemplars[i].queryid));
+    // Statement statistics are recorded after a statement's predicates: a cycle in between sees the predicates
+    // of a statement whose calls and time are not counted yet, so they are an input too.
+    for (int i = 0; i < in.nqueries; ++i) {
+        mix(static_cast<uint64_t>(in.queries[i].queryid));
+        mix(static_cast<uint64_t>(in.queries[i].calls));
+    }
     for (int i = 0; i < in.nidx; ++i) mix(static_cast<uint64_t>(in.idx[i].scans) + static_cast<uint64_t>(i));
     mix(static_cast<uint64_t>(index_directives.max_indexes));
     mix(static_cast<uint64_t>(index_directives.storage_budget_mb));
@@ -816,6 +822,7 @@ uint64_t fingerprint(const Inputs &in) {
 
 uint64_t last_fingerprint = 0;
 TimestampTz last_run = 0;
+char last_note[kNoteLen] = {0};  // the summary of the last computation, kept while the workload is unchanged
 
 void run_indexing(CycleContext &ctx, rt::Mode mode, SkillOutcome &outcome) {
     if (mode == rt::Mode::Observe) {
@@ -828,7 +835,9 @@ void run_indexing(CycleContext &ctx, rt::Mode mode, SkillOutcome &outcome) {
     bool unchanged = fp == last_fingerprint && last_run != 0;
     TimestampTz now = GetCurrentTimestamp();
     if (unchanged && !TimestampDifferenceExceeds(last_run, now, 60 * 1000)) {
-        set_text(outcome.note, sizeof outcome.note, "workload unchanged since the last advice");
+        char note[kNoteLen];
+        snprintf(note, sizeof note, "workload unchanged since the last advice: %s", last_note);
+        set_text(outcome.note, sizeof outcome.note, note);
         return;
     }
     gather_constants(in);
@@ -872,6 +881,7 @@ void run_indexing(CycleContext &ctx, rt::Mode mode, SkillOutcome &outcome) {
         if (!ctx.read_only) store(rows, res.declined ? 0 : res.nadvice);
     }
     set_text(outcome.note, sizeof outcome.note, note);
+    strlcpy(last_note, note, sizeof last_note);
 }
 
 }  // namespace
