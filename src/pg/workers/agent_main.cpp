@@ -119,7 +119,8 @@ void run_skill(CycleContext &ctx, const rt::SkillInfo &skill) {
         // holds no snapshot between skills; on an ERROR the subtransaction abort pops it (R42).
         PushActiveSnapshot(GetTransactionSnapshot());
         skill_runner(skill.index)(ctx, skill_mode(skill.index), outcome);
-        PopActiveSnapshot();
+        // (A skill that released its snapshot gives one back; never pop an empty stack.)
+        if (ActiveSnapshotSet()) PopActiveSnapshot();
         ReleaseCurrentSubTransaction();
         MemoryContextSwitchTo(oldcontext);
         CurrentResourceOwner = oldowner;
