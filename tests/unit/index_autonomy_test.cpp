@@ -142,12 +142,3 @@ TEST(ApplyPolicy, RespectsWindowCountAndBudget) {
     EXPECT_EQ(choose_next_build({{5, 0.0, 1}}, ApplyState{}).advice_id, 0);  // no estimated gain
 }
 
-TEST(ApplyPolicy, IndexNameIsOursStableAndShort) {
-    std::string a = autonomous_index_name("Orders", "public.orders|btree|customer_id");
-    EXPECT_EQ(a.rfind("rd_orders_", 0), 0u);
-    EXPECT_EQ(a.size(), std::string("rd_orders_").size() + 8);
-    EXPECT_EQ(a, autonomous_index_name("Orders", "public.orders|btree|customer_id"));
-    EXPECT_NE(a, autonomous_index_name("Orders", "public.orders|btree|created_at"));
-    EXPECT_LE(autonomous_index_name(std::string(100, 'x'), "k").size(), 63u);
-    EXPECT_EQ(autonomous_index_name("\"\"", "k").rfind("rd_idx_", 0), 0u);
-}

@@ -161,20 +161,4 @@ ApplyDecision choose_next_build(const std::vector<AdviceCandidate> &advised, con
     return d;
 }
 
-std::string autonomous_index_name(const std::string &relation_name, const std::string &advice_key) {
-    uint32_t h = 2166136261u;  // FNV-1a
-    for (unsigned char ch : advice_key) {
-        h ^= ch;
-        h *= 16777619u;
-    }
-    std::string rel;
-    for (unsigned char ch : relation_name) {
-        if (std::isalnum(ch) || ch == '_') rel += static_cast<char>(std::tolower(ch));
-        if (rel.size() >= 40) break;
-    }
-    char hex[9];
-    std::snprintf(hex, sizeof hex, "%08x", h);
-    return "rd_" + (rel.empty() ? std::string("idx") : rel) + "_" + hex;
-}
-
 }  // namespace rubberduck::core::index

@@ -85,8 +85,4 @@ struct ApplyDecision {
 
 ApplyDecision choose_next_build(const std::vector<AdviceCandidate> &advised, const ApplyState &state);
 
-// Name of an index the agent builds: "rd_" + the relation name (shortened) + "_" + 8 hex digits of a hash
-// of the advice key; at most 63 bytes. Stable for a given key.
-std::string autonomous_index_name(const std::string &relation_name, const std::string &advice_key);
-
 }  // namespace rubberduck::core::index
