@@ -120,13 +120,14 @@ BEGIN
         RAISE EXCEPTION 'the table of index advice % (%) no longer exists', advice_id, adv.relation
               USING ERRCODE = 'undefined_table', HINT = 'The advice is refreshed at the agent''s next cycle.';
     END IF;
-    IF adv.ddl !~ '^CREATE (UNIQUE )?INDEX (CONCURRENTLY )?ON ' THEN
+    IF adv.ddl !~ '^CREATE (UNIQUE )?INDEX (CONCURRENTLY )?(IF NOT EXISTS )?(("[^"]+"|[A-Za-z_][A-Za-z0-9_$]*) )?ON ' THEN
         RAISE EXCEPTION 'index advice % has an unexpected DDL: %', advice_id, adv.ddl
-              USING ERRCODE = 'invalid_parameter_value', HINT = 'Expected CREATE INDEX [CONCURRENTLY] ON ...';
+              USING ERRCODE = 'invalid_parameter_value', HINT = 'Expected CREATE [UNIQUE] INDEX [CONCURRENTLY] [name] ON ...';
     END IF;
     idx_name := 'rd_' || coalesce(nullif(left(regexp_replace(lower(rel_name), '[^a-z0-9_]', '', 'g'), 40), ''), 'idx')
                 || '_' || left(md5(adv.advice_key), 8);
-    stmt := regexp_replace(adv.ddl, '^CREATE (UNIQUE )?INDEX (CONCURRENTLY )?ON ',
+    -- Our own name (the advisor's may already exist, e.g. built by hand from its ddl).
+    stmt := regexp_replace(adv.ddl, '^CREATE (UNIQUE )?INDEX (CONCURRENTLY )?(IF NOT EXISTS )?(("[^"]+"|[A-Za-z_][A-Za-z0-9_$]*) )?ON ',
                            'CREATE \1INDEX CONCURRENTLY ' || quote_ident(idx_name) || ' ON ');
     IF to_regclass(format('%I.%I', rel_schema, idx_name)) IS NOT NULL THEN
         RAISE EXCEPTION 'index %.% already exists', quote_ident(rel_schema), quote_ident(idx_name)

@@ -33,6 +33,7 @@ constexpr int kJobDrop = 2;
 constexpr int kJobCleanup = 3;
 constexpr int kDataPersistenceAgentIndex = 1;  // core/runtime/agent_catalog.h AgentId::DataPersistence
 constexpr int kClaimWaitMs = 60 * 1000;          // how long a builder waits for its action row to commit
+constexpr int kBuildAttempts = 3;                 // tries of a build that hits lock_timeout
 
 struct IndexWorkerArgs {
     int32 job;
@@ -111,7 +112,7 @@ void exec_toplevel(const char *sql) {
 }
 
 // Runs `sql` at top level; NULL on success, else the error message (in worker_context).
-char *try_toplevel(const char *sql) {
+char *try_toplevel(const char *sql, int *sqlstate = nullptr) {
     MemoryContext old = CurrentMemoryContext;
     char *volatile error = nullptr;
     PG_TRY();
@@ -128,6 +129,7 @@ char *try_toplevel(const char *sql) {
         FlushErrorState();
         AbortCurrentTransaction();
         error = e->detail ? psprintf("%s: %s", e->message, e->detail) : pstrdup(e->message);
+        if (sqlstate) *sqlstate = e->sqlerrcode;
         FreeErrorData(e);
     }
     PG_END_TRY();
@@ -190,11 +192,30 @@ void build_job(int64 action_id) {
     char *sql = nullptr, *index = nullptr;
     if (!claim("SELECT sql, index, state FROM rubberduck._index_build_claim($1)", action_id, &sql, &index))
         return;
-    set_timeouts(true);
-    TimestampTz start = GetCurrentTimestamp();
-    char *error = try_toplevel(sql);
-    double ms = static_cast<double>(GetCurrentTimestamp() - start) / 1000.0;
-    set_timeouts(false);
+    // lock_timeout also bounds the build's waits for older transactions (VirtualXactLock): a lock timeout
+    // is retried twice after a pause, the INVALID leftover dropped first.
+    char *error = nullptr;
+    double ms = 0;
+    for (int attempt = 1; attempt <= kBuildAttempts; ++attempt) {
+        set_timeouts(true);
+        int sqlstate = 0;
+        TimestampTz start = GetCurrentTimestamp();
+        error = try_toplevel(sql, &sqlstate);
+        ms = static_cast<double>(GetCurrentTimestamp() - start) / 1000.0;
+        set_timeouts(false);
+        if (!error || sqlstate != ERRCODE_LOCK_NOT_AVAILABLE || attempt == kBuildAttempts) break;
+        if (index && index_is_invalid(index)) {
+            set_session("lock_timeout", "60s");
+            (void)try_toplevel(psprintf("DROP INDEX CONCURRENTLY IF EXISTS %s", index));
+            set_timeouts(false);
+        }
+        ereport(LOG, (errmsg("rubberduck_agents: building index %s: %s (attempt %d of %d); retrying", index, error,
+                             attempt, kBuildAttempts)));
+        (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 1000 * attempt,
+                        PG_WAIT_EXTENSION);
+        ResetLatch(MyLatch);
+        CHECK_FOR_INTERRUPTS();
+    }
     if (!error) {
         begin_txn();
         Oid types[2] = {INT8OID, FLOAT8OID};
