@@ -541,7 +541,7 @@ BEGIN
     END IF;
     IF a.status = 'reverted' THEN
         RAISE EXCEPTION 'action % is already reverted', a.id USING ERRCODE = 'object_not_in_prerequisite_state',
-              HINT = format('Its index %s was dropped at %s.', a.detail->>'index', coalesce(a.detail->>'reverted_at', a.updated_at::text));
+              HINT = format('Its index %s was dropped; see rubberduck.actions.detail.', a.detail->>'index');
     END IF;
     IF a.status = 'failed' THEN
         RAISE EXCEPTION 'action % failed: there is no index to revert', a.id
