@@ -291,7 +291,8 @@ BEGIN
         state := 'absent';
         RETURN;
     END IF;
-    IF a.status <> 'applied' OR a.detail->>'phase' <> 'drop_queued' THEN
+    IF a.detail->>'phase' IS DISTINCT FROM 'drop_queued'
+       OR NOT ((a.action = 'create_index' AND a.status = 'applied') OR (a.action = 'drop_index' AND a.status = 'proposed')) THEN
         state := 'done';
         RETURN;
     END IF;
@@ -312,7 +313,14 @@ DECLARE
     d jsonb;
 BEGIN
     SELECT a.detail INTO d FROM rubberduck.actions a WHERE a.id = action_id FOR UPDATE;
-    IF error IS NULL THEN
+    IF (SELECT a.action FROM rubberduck.actions a WHERE a.id = action_id) = 'drop_index' THEN  -- act_on_health
+        UPDATE rubberduck.actions a
+           SET status = CASE WHEN error IS NULL THEN 'applied' ELSE 'failed' END,
+               detail = a.detail || jsonb_build_object('phase', CASE WHEN error IS NULL THEN 'dropped' ELSE 'failed' END,
+                                                       'error', error, 'dropped_at', CASE WHEN error IS NULL THEN now() END),
+               updated_at = now()
+         WHERE a.id = action_id;
+    ELSIF error IS NULL THEN
         UPDATE rubberduck.actions a
            SET status = 'reverted', detail = a.detail || jsonb_build_object('phase', 'reverted', 'reverted_at', now(),
                                                                             'reverted_by', 'data_persistence'),
@@ -356,7 +364,8 @@ BEGIN
         PERFORM rubberduck._index_build_failed(a.id, 'cancelled before the build: the index is no longer advised');
     END LOOP;
     UPDATE rubberduck.actions x SET detail = x.detail || '{"phase": "drop_queued"}', updated_at = now()
-     WHERE x.action = 'create_index' AND x.skill = 'indexing' AND x.status = 'applied'
+     WHERE x.skill = 'indexing' AND ((x.action = 'create_index' AND x.status = 'applied')
+                                     OR (x.action = 'drop_index' AND x.status = 'proposed'))
        AND x.detail->>'phase' = 'dropping' AND NOT rubberduck._index_worker_alive((x.detail->>'pid')::int);
     FOR a IN SELECT x.id, x.detail FROM rubberduck.actions x
               WHERE x.action = 'create_index' AND x.skill = 'indexing' AND x.status = 'proposed'
@@ -372,7 +381,8 @@ BEGIN
         END IF;
     END LOOP;
     FOR a IN SELECT x.id FROM rubberduck.actions x
-              WHERE x.action = 'create_index' AND x.skill = 'indexing' AND x.status = 'applied'
+              WHERE x.skill = 'indexing' AND ((x.action = 'create_index' AND x.status = 'applied')
+                                              OR (x.action = 'drop_index' AND x.status = 'proposed'))
                 AND x.detail->>'phase' = 'drop_queued' AND x.updated_at < now() - interval '10 s'
                 AND NOT rubberduck._index_worker_alive((x.detail->>'launch_pid')::int) LOOP
         action_id := a.id;
@@ -534,6 +544,11 @@ BEGIN
         RAISE EXCEPTION 'action % does not exist', revert_action.id USING ERRCODE = 'no_data_found',
               HINT = 'See SELECT id, action, target, status FROM rubberduck.actions.';
     END IF;
+    IF a.action = 'drop_index' AND a.skill = 'indexing' THEN
+        RAISE EXCEPTION 'action % dropped index % (index_health); it is not taken back automatically', a.id, a.detail->>'index'
+              USING ERRCODE = 'object_not_in_prerequisite_state',
+                    HINT = format('Recreate it with: %s', coalesce(a.detail->>'definition', '(definition unknown)'));
+    END IF;
     IF a.action <> 'create_index' OR a.skill <> 'indexing' THEN
         RAISE EXCEPTION 'action % (% by %) cannot be reverted here', a.id, a.action, a.skill
               USING ERRCODE = 'object_not_in_prerequisite_state',
@@ -599,6 +614,51 @@ $$;
 COMMENT ON PROCEDURE rubberduck.wait_action(bigint, interval, text) IS
     'CALL outside a transaction block: waits until an action leaves status proposed (or the timeout), returns its status.';
 
+-- rubberduck.indexing_act_on_health = on (autonomous mode): record a drop_index action for the first invalid or
+-- duplicate index rubberduck.index_health reports — never a primary-key, unique or constraint index, never
+-- one on a table where an index build is in progress, never an index of an extension — and return its id
+-- (NULL: nothing to do). The drop itself is DROP INDEX CONCURRENTLY in a builder worker; the definition is
+-- kept in detail->>'definition' to recreate it.
+CREATE FUNCTION rubberduck._index_health_begin_drop()
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    h record;
+BEGIN
+    SELECT format('%I.%I', n.nspname, c.relname) AS index, hh.relation, hh.issue, hh.related_index, hh.size_bytes,
+           pg_get_indexdef(i.indexrelid) AS definition
+      INTO h
+      FROM rubberduck.index_health hh
+      JOIN pg_index i ON i.indrelid = to_regclass(hh.relation)
+      JOIN pg_class c ON c.oid = i.indexrelid AND c.relname = hh.index
+      JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE hh.issue IN ('invalid', 'duplicate')
+       AND NOT i.indisprimary AND NOT i.indisunique AND NOT i.indisexclusion
+       AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
+       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = i.indrelid
+                                                   AND d.deptype = 'e')
+       AND NOT EXISTS (SELECT 1 FROM pg_stat_progress_create_index p WHERE p.relid = i.indrelid)
+       AND NOT EXISTS (SELECT 1 FROM rubberduck.actions a
+                        WHERE a.action = 'drop_index' AND a.skill = 'indexing'
+                          AND a.detail->>'index' = format('%I.%I', n.nspname, c.relname)
+                          AND (a.status = 'proposed' OR a.at > now() - interval '1 hour'))
+     ORDER BY hh.issue DESC, hh.size_bytes DESC NULLS LAST, 1
+     LIMIT 1;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    RETURN rubberduck.record_action(
+        'data_persistence', 'indexing', 'drop_index', h.relation, format('DROP INDEX CONCURRENTLY IF EXISTS %s', h.index),
+        format('index_health: %s%s (rubberduck.indexing_act_on_health = on)', h.issue,
+               CASE WHEN h.related_index IS NOT NULL THEN ' of ' || h.related_index ELSE '' END),
+        'proposed', h.size_bytes,
+        jsonb_build_object('index', h.index, 'issue', h.issue, 'related_index', h.related_index,
+                           'definition', h.definition, 'phase', 'drop_queued'));
+END
+$$;
+
 CREATE FUNCTION rubberduck._index_launch_worker(action_id bigint, job text)
 RETURNS integer
 AS 'MODULE_PATHNAME', 'rubberduck_index_launch_worker'
@@ -613,7 +673,7 @@ REVOKE ALL ON FUNCTION
     rubberduck._index_drop_claim(bigint), rubberduck._index_drop_done(bigint, text),
     rubberduck._index_autonomy_tick(), rubberduck._index_invalid_leftovers(),
     rubberduck._index_verify_rows(bigint), rubberduck._index_verdict(bigint, text, text, double precision, double precision),
-    rubberduck._index_launch_worker(bigint, text),
+    rubberduck._index_launch_worker(bigint, text), rubberduck._index_health_begin_drop(),
     rubberduck.apply_index_advice(bigint), rubberduck.revert_action(bigint)
     FROM PUBLIC;
 REVOKE ALL ON PROCEDURE rubberduck.wait_action(bigint, interval, text) FROM PUBLIC;

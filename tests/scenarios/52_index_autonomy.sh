@@ -149,6 +149,25 @@ tap_is "$(cluster_psql -c "select count(*) from pg_class where relname in ('user
 tap_is "$(cluster_psql -c "select count(*) from pg_index i join pg_class c on c.oid = i.indexrelid where not i.indisvalid and c.relname like 'rd\_%'")" \
   "0" "no INVALID index of ours anywhere"
 
+# (vi) rubberduck.indexing_act_on_health = on: invalid and duplicate indexes index_health reports are dropped
+# (audited drop_index actions) — but never a unique one, and never an unused one.
+cluster_psql -c 'CREATE INDEX user_events_kind_a ON events (kind)' -c 'CREATE INDEX user_events_kind_b ON events (kind)' >/dev/null
+cluster_psql -c 'CREATE INDEX CONCURRENTLY user_dups_bad_expr ON dups ((1 / (v - 26)))' >/dev/null 2>&1 || true
+tap_is "$(cluster_psql -c "select count(*) from rubberduck.index_health where index in ('user_events_kind_a', 'user_events_kind_b', 'user_dups_bad_expr', 'user_dups_bad') and issue in ('duplicate', 'invalid')")" \
+  "3" "index_health reports a duplicate and two invalid indexes"
+cluster_psql -c "alter system set rubberduck.indexing_act_on_health = on" -c "select pg_reload_conf()" >/dev/null
+tap_ok "the agent drops the duplicate and the non-unique invalid index" \
+  wait_for "select count(*) = 2 from rubberduck.actions where action = 'drop_index' and status = 'applied'" 60
+tap_diag "$(cluster_psql -c "select detail->>'index' || ': ' || reason from rubberduck.actions where action = 'drop_index' order by id")"
+tap_is "$(cluster_psql -c "select count(*) from pg_class where relname in ('user_events_kind_a', 'user_events_kind_b')")" "1" \
+  "one of the two duplicates is left"
+tap_is "$(cluster_psql -c "select to_regclass('user_dups_bad_expr') is null")" "t" "the invalid non-unique index is gone"
+cluster_psql -c "select rubberduck.wake_agent('data_persistence')" >/dev/null
+cluster_psql -c "select rubberduck.wake_agent('data_persistence')" >/dev/null
+tap_is "$(cluster_psql -c "select count(*) from pg_class where relname in ('user_items_payload', 'user_dups_bad')")" "2" \
+  "the unique invalid index and the unused index are never dropped"
+cluster_psql -c "alter system set rubberduck.indexing_act_on_health = off" -c "select pg_reload_conf()" >/dev/null
+
 wait "$bench" || true
 tap_like "$(cat "$work/pgbench.txt")" 'number of failed transactions: 0 ' "pgbench saw 0 failed transactions during the builds and drops"
 tap_diag "$(grep -E '^(tps|latency average)' "$work/pgbench.txt" | tr '\n' ' ')"

@@ -244,6 +244,20 @@ int64 start_next(bool window_open, char *why, size_t cap) {
     return action_id;
 }
 
+// rubberduck.indexing_act_on_health: one drop of an invalid or duplicate index at a time.
+void health_drop(int *launched) {
+    exec("SELECT EXISTS (SELECT 1 FROM rubberduck.actions WHERE action = 'drop_index' AND skill = 'indexing' "
+         "AND status = 'proposed')");
+    if (spi_bool(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)) return;
+    exec("SELECT rubberduck._index_health_begin_drop()");
+    int64 id = spi_int8(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+    if (id <= 0) return;
+    ereport(LOG, (errmsg("rubberduck_agents: dropping an index index_health reports (action " INT64_FORMAT
+                         ", rubberduck.indexing_act_on_health = on)",
+                         id)));
+    launch_and_record(id, "drop", launched);
+}
+
 void autonomy_body(rt::Mode mode) {
     bool autonomous = mode == rt::Mode::Autonomous;
     int launched = housekeeping();
@@ -256,6 +270,7 @@ void autonomy_body(rt::Mode mode) {
     queue_measured(window_open, &launched);
     char why[256] = {0};
     start_next(window_open, why, sizeof why);
+    if (index_autonomy_directives.act_on_health && window_open) health_drop(&launched);
 }
 
 }  // namespace

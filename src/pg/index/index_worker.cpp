@@ -260,7 +260,7 @@ void drop_job(int64 action_id) {
     char nulls[3] = {' ', error ? ' ' : 'n', '\0'};
     spi_run("SELECT rubberduck._index_drop_done($1, $2)", 2, types, values, nulls);
     commit_txn();
-    ereport(LOG, (errmsg("rubberduck_agents: reverting index %s (action " INT64_FORMAT ") %s%s", index, action_id,
+    ereport(LOG, (errmsg("rubberduck_agents: dropping index %s (action " INT64_FORMAT ") %s%s", index, action_id,
                          error ? "failed: " : "done", error ? error : "")));
 }
 
