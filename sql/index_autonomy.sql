@@ -87,7 +87,8 @@ DELETE FROM rubberduck.actions WHERE id = :done_id;
 SELECT name, setting, unit FROM pg_settings
  WHERE name IN ('rubberduck.indexing_regression_threshold', 'rubberduck.indexing_verify_min_improvement',
                 'rubberduck.indexing_verify_min_calls', 'rubberduck.indexing_lock_timeout',
-                'rubberduck.indexing_statement_timeout', 'rubberduck.indexing_act_on_health')
+                'rubberduck.indexing_statement_timeout', 'rubberduck.indexing_act_on_health',
+                'rubberduck.indexing_retry_after')
  ORDER BY name;
 
 -- Privileges: not for PUBLIC; rubberduck_admin may.

@@ -341,7 +341,9 @@ $$;
 -- Housekeeping at each cycle of the agent: builds whose worker died are failed; queued work whose worker is
 -- not running is handed back to be (re)started; pre-windows whose advice went away are cancelled. Returns the
 -- work to start: (action_id, 'build' | 'drop'), and (NULL, 'cleanup') when INVALID indexes of ours remain.
-CREATE FUNCTION rubberduck._index_autonomy_tick(OUT action_id bigint, OUT job text)
+-- cooldown_s >= 0: advice reverted or failed that long ago turns 'stale' (the advisor advises it again if it
+-- still finds it worth it); < 0: never.
+CREATE FUNCTION rubberduck._index_autonomy_tick(cooldown_s double precision DEFAULT -1, OUT action_id bigint, OUT job text)
 RETURNS SETOF record
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -349,6 +351,10 @@ AS $$
 DECLARE
     a record;
 BEGIN
+    IF cooldown_s >= 0 THEN
+        UPDATE rubberduck.index_advice ia SET status = 'stale', updated_at = now()
+         WHERE ia.status IN ('reverted', 'failed') AND ia.updated_at < now() - make_interval(secs => cooldown_s);
+    END IF;
     FOR a IN SELECT x.id, x.detail FROM rubberduck.actions x
               WHERE x.action = 'create_index' AND x.skill = 'indexing' AND x.status = 'proposed'
                 AND x.detail->>'phase' = 'building'
@@ -671,7 +677,7 @@ REVOKE ALL ON FUNCTION
     rubberduck._index_launched(bigint, integer), rubberduck._index_build_claim(bigint),
     rubberduck._index_build_done(bigint, double precision), rubberduck._index_build_failed(bigint, text),
     rubberduck._index_drop_claim(bigint), rubberduck._index_drop_done(bigint, text),
-    rubberduck._index_autonomy_tick(), rubberduck._index_invalid_leftovers(),
+    rubberduck._index_autonomy_tick(double precision), rubberduck._index_invalid_leftovers(),
     rubberduck._index_verify_rows(bigint), rubberduck._index_verdict(bigint, text, text, double precision, double precision),
     rubberduck._index_launch_worker(bigint, text), rubberduck._index_health_begin_drop(),
     rubberduck.apply_index_advice(bigint), rubberduck.revert_action(bigint)

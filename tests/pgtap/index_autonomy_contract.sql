@@ -1,7 +1,7 @@
 -- Schema contract of autonomous indexing (DESIGN.md §3 "Indexes": apply_index_advice(id), revert_action(id)):
 -- functions, return types, security, grants, directives.
 BEGIN;
-SELECT plan(23);
+SELECT plan(24);
 
 SELECT has_function('rubberduck', 'apply_index_advice', ARRAY['bigint'], 'apply_index_advice(bigint)');
 SELECT function_returns('rubberduck', 'apply_index_advice', ARRAY['bigint'], 'bigint',
@@ -29,7 +29,7 @@ SELECT ok(has_function_privilege('rubberduck_admin', 'rubberduck.' || f, 'EXECUT
 SELECT ok(EXISTS (SELECT 1 FROM pg_settings WHERE name = d), d || ' exists')
   FROM unnest(ARRAY['rubberduck.indexing_regression_threshold', 'rubberduck.indexing_verify_min_improvement',
                     'rubberduck.indexing_verify_min_calls', 'rubberduck.indexing_lock_timeout',
-                    'rubberduck.indexing_statement_timeout', 'rubberduck.indexing_act_on_health']) d;
+                    'rubberduck.indexing_statement_timeout', 'rubberduck.indexing_act_on_health', 'rubberduck.indexing_retry_after']) d;
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -107,6 +107,8 @@ tap_ok "no gain: the agent reverts it" \
   wait_for "select status = 'reverted' from rubberduck.actions where id = $revert_id" 60
 tap_diag "$(cluster_psql -c "select detail->>'verdict_reason' from rubberduck.actions where id = $revert_id")"
 tap_is "$(cluster_psql -c "select to_regclass('$revert_index') is null")" "t" "the reverted index is gone"
+tap_is "$(cluster_psql -c "select count(*) from rubberduck.signals where kind = 'index_dropped' and payload->>'action_id' = '$revert_id'")" \
+  "1" "index_dropped was signalled"
 tap_is "$(cluster_psql -c "select status from rubberduck.index_advice where advice_key = 'test:events(kind)'")" "reverted" \
   "the advice stays reverted (not built again)"
 

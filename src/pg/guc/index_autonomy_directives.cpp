@@ -33,6 +33,12 @@ void define_index_autonomy_directives() {
                             "statement_timeout of the agent's CREATE INDEX CONCURRENTLY builds.", "0 = none.",
                             &index_autonomy_directives.statement_timeout_ms, 3600000, 0, INT_MAX, PGC_SIGHUP,
                             GUC_UNIT_MS, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "rubberduck.indexing_retry_after",
+        "How long advice whose index was reverted or whose build failed is not built again.",
+        "After it the advice turns stale and is advised again if the advisor still finds it worth it; -1 = never.",
+        &index_autonomy_directives.retry_after_s, 7 * 86400, -1, INT_MAX, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr,
+        nullptr);
     DefineCustomBoolVariable(
         "rubberduck.indexing_act_on_health",
         "In autonomous mode, drop the invalid and duplicate indexes rubberduck.index_health reports.",

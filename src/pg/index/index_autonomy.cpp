@@ -65,7 +65,9 @@ void launch_and_record(int64 action_id, const char *job, int *launched) {
 }
 
 int housekeeping() {
-    exec("SELECT action_id, job FROM rubberduck._index_autonomy_tick()");
+    Oid types[1] = {FLOAT8OID};
+    Datum values[1] = {Float8GetDatum(static_cast<double>(index_autonomy_directives.retry_after_s))};
+    exec("SELECT action_id, job FROM rubberduck._index_autonomy_tick($1)", 1, types, values);
     int n = static_cast<int>(SPI_processed);
     auto *ids = static_cast<int64 *>(palloc0(sizeof(int64) * (n + 1)));
     auto **jobs = static_cast<char **>(palloc0(sizeof(char *) * (n + 1)));

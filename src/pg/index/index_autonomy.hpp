@@ -19,6 +19,7 @@ struct IndexAutonomyDirectives {
     int lock_timeout_ms = 5000;           // rubberduck.indexing_lock_timeout
     int statement_timeout_ms = 3600000;   // rubberduck.indexing_statement_timeout
     bool act_on_health = false;           // rubberduck.indexing_act_on_health
+    int retry_after_s = 7 * 86400;        // rubberduck.indexing_retry_after (-1 = never)
 };
 
 extern IndexAutonomyDirectives index_autonomy_directives;

@@ -21,6 +21,7 @@ extern "C" {
 #include "tcop/pquery.h"
 #include "tcop/tcopprot.h"
 #include "tcop/utility.h"
+#include "utils/json.h"
 #include "utils/portal.h"
 #include "utils/ps_status.h"
 }
@@ -260,6 +261,14 @@ void drop_job(int64 action_id) {
     char nulls[3] = {' ', error ? ' ' : 'n', '\0'};
     spi_run("SELECT rubberduck._index_drop_done($1, $2)", 2, types, values, nulls);
     commit_txn();
+    if (!error) {
+        StringInfoData payload;
+        initStringInfo(&payload);
+        appendStringInfo(&payload, "{\"action_id\": " INT64_FORMAT ", \"index\": ", action_id);
+        escape_json(&payload, index);
+        appendStringInfoChar(&payload, '}');
+        (void)publish_signal(kDataPersistenceAgentIndex, kSignalBroadcast, "index_dropped", payload.data);
+    }
     ereport(LOG, (errmsg("rubberduck_agents: dropping index %s (action " INT64_FORMAT ") %s%s", index, action_id,
                          error ? "failed: " : "done", error ? error : "")));
 }
