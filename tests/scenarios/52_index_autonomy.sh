@@ -50,13 +50,20 @@ UPDATE items SET qty = qty + 1 WHERE id = :i;
 SELECT kind, note FROM events WHERE id = :e;
 EOF2
 script=$(cluster_copy_in "$work/workload.sql")
-pgbench_run -n -M prepared -c 2 -T 110 -f "$script" postgres >"$work/pgbench.txt" 2>&1 &
+pgbench_run -n -M prepared -c 2 -T 130 -f "$script" postgres >"$work/pgbench.txt" 2>&1 &
 bench=$!
 t0=$(date +%s)
 
-# (i) create -> verify -> keep
+# (i) create -> verify -> keep. First outside the maintenance window: advised, but nothing is built.
+closed=$(cluster_psql -c "select to_char(localtimestamp + interval '2 hours', 'HH24:00') || '-' || to_char(localtimestamp + interval '3 hours', 'HH24:00')")
+cluster_psql -c "alter system set rubberduck.indexing_maintenance_window = '$closed'" -c "select pg_reload_conf()" >/dev/null
 tap_ok "the lookup is advised" \
   wait_for "select count(*) > 0 from rubberduck.index_advice where relation = 'public.items' and columns = '{sku}'" 60
+cluster_psql -c "select rubberduck.wake_agent('data_persistence')" >/dev/null
+cluster_psql -c "select rubberduck.wake_agent('data_persistence')" >/dev/null
+tap_is "$(cluster_psql -c "select count(*) from rubberduck.actions where action = 'create_index'")" "0" \
+  "outside rubberduck.indexing_maintenance_window ($closed) nothing is built"
+cluster_psql -c "alter system reset rubberduck.indexing_maintenance_window" -c "select pg_reload_conf()" >/dev/null
 tap_ok "the agent starts a build of it (pre-window measurement first)" \
   wait_for "select count(*) > 0 from rubberduck.actions where action = 'create_index' and target = 'public.items'" 30
 t_action=$(date +%s)

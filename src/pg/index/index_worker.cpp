@@ -75,11 +75,22 @@ char *value_copy(int row, int col) {
 // One statement at top level (pg_cron's ExecuteSqlString; same as the migration executor's): parse, analyse,
 // plan, portal with isTopLevel = true, in a transaction started here but not a transaction block. Parse and
 // plan trees live in a context that survives the transactions CREATE INDEX CONCURRENTLY commits.
+// Only ever one CREATE INDEX CONCURRENTLY or DROP INDEX CONCURRENTLY: the text comes from a table row.
 void exec_toplevel(const char *sql) {
     MemoryContext parse_context =
         AllocSetContextCreate(worker_context, "rubberduck index statement", ALLOCSET_DEFAULT_SIZES);
     MemoryContext old = MemoryContextSwitchTo(parse_context);
     List *raw = pg_parse_query(sql);
+    if (list_length(raw) != 1)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("the index builder runs exactly one statement, got %d", list_length(raw))));
+    Node *stmt = linitial_node(RawStmt, raw)->stmt;
+    bool allowed = (IsA(stmt, IndexStmt) && castNode(IndexStmt, stmt)->concurrent) ||
+                   (IsA(stmt, DropStmt) && castNode(DropStmt, stmt)->removeType == OBJECT_INDEX &&
+                    castNode(DropStmt, stmt)->concurrent);
+    if (!allowed)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("the index builder only runs CREATE INDEX CONCURRENTLY or DROP INDEX CONCURRENTLY")));
     ListCell *lc;
     foreach (lc, raw) {
         RawStmt *parsetree = lfirst_node(RawStmt, lc);
