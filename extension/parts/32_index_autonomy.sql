@@ -10,6 +10,9 @@
 --   verified | reverted | failed | revert_advised
 -- Indexes the agent builds are named rd_<table>_<8 hex of the advice key> and recorded in detail->>'index':
 -- an index is "ours" only when an action row names it.
+-- With rubberduck.indexing_act_on_health = on (autonomous mode) the agent also drops invalid/duplicate indexes
+-- index_health reports: action 'drop_index', proposed (drop_queued -> dropping) -> applied (dropped) | failed.
+-- Without the library preloaded apply_index_advice still builds, but no agent verifies the index.
 
 -- Cumulative calls and time of the statements that matter for an index on `relation_oid`: the affected
 -- ones, every statement with a predicate on the relation, and writes into it. {queryid: {calls, total_ms,

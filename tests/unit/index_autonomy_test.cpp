@@ -6,7 +6,8 @@ using namespace rubberduck::core::index;
 
 namespace {
 
-VerifyQuery q(int64_t id, bool affected, double bc, double bmean, double ac, double amean, bool write = false) {
+VerifyQuery q(int64_t id, bool affected, double bc, double bmean, double ac, double amean,
+              bool write = false) {
     VerifyQuery v;
     v.queryid = id;
     v.affected = affected;
@@ -102,8 +103,8 @@ TEST(IndexVerify, RegressionWinsOverWaiting) {
 }
 
 TEST(IndexVerify, AffectedMeanBefore) {
-    EXPECT_NEAR(affected_mean_before_ms({q(1, true, 100, 2.0, 0, 0), q(2, true, 300, 4.0, 0, 0),
-                                         q(3, false, 1000, 100, 0, 0)}),
+    EXPECT_NEAR(affected_mean_before_ms(
+                    {q(1, true, 100, 2.0, 0, 0), q(2, true, 300, 4.0, 0, 0), q(3, false, 1000, 100, 0, 0)}),
                 3.5, 1e-9);
     EXPECT_EQ(affected_mean_before_ms({q(3, false, 1000, 100, 0, 0)}), -1);
 }
@@ -141,4 +142,3 @@ TEST(ApplyPolicy, RespectsWindowCountAndBudget) {
     EXPECT_EQ(choose_next_build({}, ApplyState{}).advice_id, 0);
     EXPECT_EQ(choose_next_build({{5, 0.0, 1}}, ApplyState{}).advice_id, 0);  // no estimated gain
 }
-

@@ -43,7 +43,8 @@ double affected_mean_before_ms(const std::vector<VerifyQuery> &queries) {
     return calls > 0 ? total / calls : -1;
 }
 
-VerifyResult verify_index(const std::vector<VerifyQuery> &queries, const VerifyOptions &o, int extensions_used) {
+VerifyResult verify_index(const std::vector<VerifyQuery> &queries, const VerifyOptions &o,
+                          int extensions_used) {
     VerifyResult r;
     // Affected statements: weight both means by the verify window's calls (the current mix), so a change in
     // the mix does not pass for a change in speed.
@@ -85,7 +86,9 @@ VerifyResult verify_index(const std::vector<VerifyQuery> &queries, const VerifyO
                 double b = q.before_total_ms / q.before_calls;
                 double a = q.after_total_ms / q.after_calls;
                 r.reason = "statement " + std::to_string(q.queryid) +
-                           (q.write ? " (a write)" : q.affected ? " (affected)" : "") +
+                           (q.write      ? " (a write)"
+                            : q.affected ? " (affected)"
+                                         : "") +
                            fmt(" regressed: %.3f ms -> %.3f ms per call (x%.2f)", b, a, a / b) +
                            fmt(", beyond the %.0f%% regression threshold", o.regression_threshold * 100);
                 break;
@@ -95,10 +98,9 @@ VerifyResult verify_index(const std::vector<VerifyQuery> &queries, const VerifyO
     bool short_of_calls = !any_affected || weight <= 0 || affected_after_calls < o.min_calls;
     if (short_of_calls) {
         std::string what = !any_affected ? "no affected statement is known"
-                           : weight <= 0
-                               ? "no affected statement ran in both windows"
-                               : fmt("only %.0f affected calls in the verify window (%.0f needed)",
-                                     affected_after_calls, o.min_calls);
+                           : weight <= 0 ? "no affected statement ran in both windows"
+                                         : fmt("only %.0f affected calls in the verify window (%.0f needed)",
+                                               affected_after_calls, o.min_calls);
         if (extensions_used < o.max_extensions) {
             r.verdict = VerifyVerdict::kWait;
             r.reason = what + fmt("; extending the verify window (%.0f of %.0f extensions)",
@@ -112,14 +114,14 @@ VerifyResult verify_index(const std::vector<VerifyQuery> &queries, const VerifyO
     }
     if (r.improvement >= o.min_improvement) {
         r.verdict = VerifyVerdict::kKeep;
-        r.reason = fmt("affected statements %.3f ms -> %.3f ms per call (%.1f%% faster", r.before_ms, r.after_ms,
-                       r.improvement * 100) +
-                   fmt(", %.0f calls); no regression beyond %.0f%%", r.affected_calls,
-                       o.regression_threshold * 100);
+        r.reason =
+            fmt("affected statements %.3f ms -> %.3f ms per call (%.1f%% faster", r.before_ms, r.after_ms,
+                r.improvement * 100) +
+            fmt(", %.0f calls); no regression beyond %.0f%%", r.affected_calls, o.regression_threshold * 100);
     } else {
         r.verdict = VerifyVerdict::kRevert;
-        r.reason = fmt("affected statements %.3f ms -> %.3f ms per call (%.1f%% faster", r.before_ms, r.after_ms,
-                       r.improvement * 100) +
+        r.reason = fmt("affected statements %.3f ms -> %.3f ms per call (%.1f%% faster", r.before_ms,
+                       r.after_ms, r.improvement * 100) +
                    fmt("), below the %.0f%% required improvement", o.min_improvement * 100);
     }
     return r;
@@ -142,22 +144,24 @@ ApplyDecision choose_next_build(const std::vector<AdviceCandidate> &advised, con
     }
     std::vector<AdviceCandidate> order = advised;
     std::stable_sort(order.begin(), order.end(), [](const AdviceCandidate &a, const AdviceCandidate &b) {
-        if (a.est_improvement_pct != b.est_improvement_pct) return a.est_improvement_pct > b.est_improvement_pct;
+        if (a.est_improvement_pct != b.est_improvement_pct)
+            return a.est_improvement_pct > b.est_improvement_pct;
         return a.id < b.id;
     });
     bool over_budget = false;
     for (const auto &c : order) {
         if (!(c.est_improvement_pct > 0)) continue;
-        if (s.storage_budget_bytes >= 0 && s.kept_bytes + std::max<int64_t>(0, c.est_size_bytes) > s.storage_budget_bytes) {
+        if (s.storage_budget_bytes >= 0 &&
+            s.kept_bytes + std::max<int64_t>(0, c.est_size_bytes) > s.storage_budget_bytes) {
             over_budget = true;
             continue;
         }
         d.advice_id = c.id;
-        d.reason = fmt("highest estimated improvement (%.1f%% of the workload's cost)", c.est_improvement_pct);
+        d.reason =
+            fmt("highest estimated improvement (%.1f%% of the workload's cost)", c.est_improvement_pct);
         return d;
     }
-    d.reason = over_budget ? "no advised index fits rubberduck.indexing_storage_budget"
-                           : "nothing advised";
+    d.reason = over_budget ? "no advised index fits rubberduck.indexing_storage_budget" : "nothing advised";
     return d;
 }
 

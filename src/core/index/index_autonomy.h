@@ -23,22 +23,22 @@ namespace rubberduck::core::index {
 
 struct VerifyQuery {
     int64_t queryid = 0;
-    bool affected = false;     // the advice predicted this statement to improve
-    bool write = false;        // INSERT/UPDATE/DELETE/MERGE on the relation (pays the index's upkeep)
-    double before_calls = 0;   // calls in the before window
+    bool affected = false;    // the advice predicted this statement to improve
+    bool write = false;       // INSERT/UPDATE/DELETE/MERGE on the relation (pays the index's upkeep)
+    double before_calls = 0;  // calls in the before window
     double before_total_ms = 0;
-    double after_calls = 0;    // calls in the verify window
+    double after_calls = 0;  // calls in the verify window
     double after_total_ms = 0;
     double predicted_ratio = -1;  // cost_after / cost_before from the advice; < 0 unknown
 };
 
 struct VerifyOptions {
-    double min_improvement = 0.10;        // affected weighted latency must drop by this fraction
-    double regression_threshold = 0.50;   // any statement slower by more than this fraction = regression
-    double regression_floor_ms = 0.05;    // ... and by more than this many ms per call (noise floor)
-    double min_calls = 20;                // affected calls needed in the verify window
-    double min_query_calls = 10;          // calls a statement needs in both windows to be judged
-    int max_extensions = 3;               // extra verify windows while calls are short
+    double min_improvement = 0.10;       // affected weighted latency must drop by this fraction
+    double regression_threshold = 0.50;  // any statement slower by more than this fraction = regression
+    double regression_floor_ms = 0.05;   // ... and by more than this many ms per call (noise floor)
+    double min_calls = 20;               // affected calls needed in the verify window
+    double min_query_calls = 10;         // calls a statement needs in both windows to be judged
+    int max_extensions = 3;              // extra verify windows while calls are short
 };
 
 enum class VerifyVerdict { kKeep, kRevert, kWait };
@@ -47,13 +47,13 @@ const char *to_string(VerifyVerdict v);  // "keep", "revert", "wait"
 struct VerifyResult {
     VerifyVerdict verdict = VerifyVerdict::kWait;
     std::string reason;
-    double before_ms = -1;     // call-weighted mean latency of the affected statements before (-1 unknown)
-    double after_ms = -1;      // ... after
-    double improvement = 0;    // 1 - after/before
-    double affected_calls = 0; // affected calls in the verify window that could be compared
-    int64_t worst_queryid = 0; // the statement that regressed most (0: none)
-    double worst_ratio = 0;    // its after/before mean latency
-    int judged_queries = 0;    // statements with enough calls on both sides
+    double before_ms = -1;      // call-weighted mean latency of the affected statements before (-1 unknown)
+    double after_ms = -1;       // ... after
+    double improvement = 0;     // 1 - after/before
+    double affected_calls = 0;  // affected calls in the verify window that could be compared
+    int64_t worst_queryid = 0;  // the statement that regressed most (0: none)
+    double worst_ratio = 0;     // its after/before mean latency
+    int judged_queries = 0;     // statements with enough calls on both sides
 };
 
 // extensions_used: how many extra windows were already granted.
@@ -72,8 +72,8 @@ struct AdviceCandidate {
 struct ApplyState {
     bool change_in_progress = false;  // a build, a pre-window measurement, a verification or a drop runs
     bool in_maintenance_window = true;
-    int kept_indexes = 0;             // agent-built indexes that exist (applied or verified)
-    int64_t kept_bytes = 0;           // their size
+    int kept_indexes = 0;    // agent-built indexes that exist (applied or verified)
+    int64_t kept_bytes = 0;  // their size
     int max_indexes = 10;
     int64_t storage_budget_bytes = -1;  // < 0: no budget
 };

@@ -20,11 +20,12 @@ void define_index_autonomy_directives() {
         "lower over the verify window than before the build.",
         &index_autonomy_directives.verify_min_improvement, 0.10, 0.0, 1.0, PGC_SIGHUP, 0, nullptr, nullptr,
         nullptr);
-    DefineCustomIntVariable("rubberduck.indexing_verify_min_calls",
-                            "Calls of the affected statements needed in a verify window to judge an index.",
-                            "With fewer, the window is extended (at most 3 times), then the index is reverted.",
-                            &index_autonomy_directives.verify_min_calls, 20, 1, INT_MAX, PGC_SIGHUP, 0, nullptr,
-                            nullptr, nullptr);
+    DefineCustomIntVariable(
+        "rubberduck.indexing_verify_min_calls",
+        "Calls of the affected statements needed in a verify window to judge an index.",
+        "With fewer, the window is extended (at most 3 times), then the index is reverted.",
+        &index_autonomy_directives.verify_min_calls, 20, 1, INT_MAX, PGC_SIGHUP, 0, nullptr, nullptr,
+        nullptr);
     DefineCustomIntVariable("rubberduck.indexing_lock_timeout",
                             "lock_timeout of the agent's CREATE/DROP INDEX statements (and revert_action).",
                             "0 waits forever.", &index_autonomy_directives.lock_timeout_ms, 5000, 0, INT_MAX,
@@ -36,9 +37,10 @@ void define_index_autonomy_directives() {
     DefineCustomIntVariable(
         "rubberduck.indexing_retry_after",
         "How long advice whose index was reverted or whose build failed is not built again.",
-        "After it the advice turns stale and is advised again if the advisor still finds it worth it; -1 = never.",
-        &index_autonomy_directives.retry_after_s, 7 * 86400, -1, INT_MAX, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr,
-        nullptr);
+        "After it the advice turns stale and is advised again if the advisor still finds it worth it; -1 = "
+        "never.",
+        &index_autonomy_directives.retry_after_s, 7 * 86400, -1, INT_MAX, PGC_SIGHUP, GUC_UNIT_S, nullptr,
+        nullptr, nullptr);
     DefineCustomBoolVariable(
         "rubberduck.indexing_act_on_health",
         "In autonomous mode, drop the invalid and duplicate indexes rubberduck.index_health reports.",

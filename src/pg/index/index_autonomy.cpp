@@ -52,9 +52,10 @@ void exec(const char *sql, int nargs = 0, Oid *types = nullptr, Datum *values = 
 void launch_and_record(int64 action_id, const char *job, int *launched) {
     int pid = launch_index_worker(action_id, job);
     if (pid == 0) {
-        ereport(LOG, (errmsg("rubberduck_agents: could not start an index %s worker (no background worker slot); "
-                             "retrying at a later cycle",
-                             job)));
+        ereport(LOG,
+                (errmsg("rubberduck_agents: could not start an index %s worker (no background worker slot); "
+                        "retrying at a later cycle",
+                        job)));
         return;
     }
     (*launched)++;
@@ -100,7 +101,9 @@ Verdict judge(const VerifyRow *rows, int n, int extensions) {
         o.regression_threshold = index_autonomy_directives.regression_threshold;
         o.min_calls = index_autonomy_directives.verify_min_calls;
         ci::VerifyResult r = ci::verify_index(qs, o, extensions);
-        v.verdict = r.verdict == ci::VerifyVerdict::kKeep ? 0 : r.verdict == ci::VerifyVerdict::kRevert ? 1 : 2;
+        v.verdict = r.verdict == ci::VerifyVerdict::kKeep     ? 0
+                    : r.verdict == ci::VerifyVerdict::kRevert ? 1
+                                                              : 2;
         copy_message(v.reason, sizeof v.reason, r.reason.c_str());
         v.before_ms = r.before_ms;
         v.after_ms = r.after_ms;
@@ -111,12 +114,13 @@ Verdict judge(const VerifyRow *rows, int n, int extensions) {
 int verify_due(bool autonomous, int *launched) {
     Oid types[1] = {FLOAT8OID};
     Datum values[1] = {Float8GetDatum(static_cast<double>(index_directives.verify_window_s))};
-    exec("SELECT id, coalesce((detail->>'extensions')::int, 0) FROM rubberduck.actions "
-         "WHERE action = 'create_index' AND skill = 'indexing' AND status = 'applied' "
-         "AND detail->>'phase' = 'verifying' AND (detail->>'built_at')::timestamptz + "
-         "pg_catalog.make_interval(secs => $1 * (1 + coalesce((detail->>'extensions')::int, 0))) <= now() "
-         "ORDER BY id LIMIT 4",
-         1, types, values);
+    exec(
+        "SELECT id, coalesce((detail->>'extensions')::int, 0) FROM rubberduck.actions "
+        "WHERE action = 'create_index' AND skill = 'indexing' AND status = 'applied' "
+        "AND detail->>'phase' = 'verifying' AND (detail->>'built_at')::timestamptz + "
+        "pg_catalog.make_interval(secs => $1 * (1 + coalesce((detail->>'extensions')::int, 0))) <= now() "
+        "ORDER BY id LIMIT 4",
+        1, types, values);
     int n = static_cast<int>(SPI_processed);
     auto *ids = static_cast<int64 *>(palloc0(sizeof(int64) * (n + 1)));
     auto *ext = static_cast<int *>(palloc0(sizeof(int) * (n + 1)));
@@ -127,15 +131,16 @@ int verify_due(bool autonomous, int *launched) {
     for (int i = 0; i < n; ++i) {
         Oid t1[1] = {INT8OID};
         Datum v1[1] = {Int64GetDatum(ids[i])};
-        exec("SELECT queryid, affected, write, before_calls, before_total_ms, after_calls, after_total_ms "
-             "FROM rubberduck._index_verify_rows($1) ORDER BY affected DESC, after_calls DESC LIMIT 512",
-             1, t1, v1);
+        exec(
+            "SELECT queryid, affected, write, before_calls, before_total_ms, after_calls, after_total_ms "
+            "FROM rubberduck._index_verify_rows($1) ORDER BY affected DESC, after_calls DESC LIMIT 512",
+            1, t1, v1);
         int m = static_cast<int>(SPI_processed);
         auto *rows = static_cast<VerifyRow *>(palloc0(sizeof(VerifyRow) * (m + 1)));
         for (int k = 0; k < m && k < kMaxVerifyRows; ++k) {
             HeapTuple t = SPI_tuptable->vals[k];
             TupleDesc d = SPI_tuptable->tupdesc;
-            rows[k] = {spi_int8(t, d, 1),   spi_bool(t, d, 2),   spi_bool(t, d, 3),   spi_float8(t, d, 4),
+            rows[k] = {spi_int8(t, d, 1),   spi_bool(t, d, 2),   spi_bool(t, d, 3),  spi_float8(t, d, 4),
                        spi_float8(t, d, 5), spi_float8(t, d, 6), spi_float8(t, d, 7)};
         }
         Verdict v = judge(rows, m, ext[i]);
@@ -149,11 +154,11 @@ int verify_due(bool autonomous, int *launched) {
         char nulls[6] = "     ";
         if (v.before_ms < 0) nulls[3] = 'n';
         if (v.after_ms < 0) nulls[4] = 'n';
-        if (SPI_execute_with_args("SELECT rubberduck._index_verdict($1, $2, $3, $4, $5)", 5, t5, v5, nulls, false,
-                                  0) < 0)
+        if (SPI_execute_with_args("SELECT rubberduck._index_verdict($1, $2, $3, $4, $5)", 5, t5, v5, nulls,
+                                  false, 0) < 0)
             elog(ERROR, "index autonomy: could not record the verdict");
-        ereport(LOG, (errmsg("rubberduck_agents: index action " INT64_FORMAT " verdict %s: %s", ids[i], verdict,
-                             v.reason)));
+        ereport(LOG, (errmsg("rubberduck_agents: index action " INT64_FORMAT " verdict %s: %s", ids[i],
+                             verdict, v.reason)));
         if (strcmp(verdict, "revert") == 0) launch_and_record(ids[i], "drop", launched);
     }
     return n;
@@ -171,9 +176,10 @@ bool in_maintenance_window() {
 // Pre-windows that ended: queue the build.
 int queue_measured(bool window_open, int *launched) {
     if (!window_open) return 0;
-    exec("SELECT id FROM rubberduck.actions WHERE action = 'create_index' AND skill = 'indexing' "
-         "AND status = 'proposed' AND detail->>'phase' = 'measuring' "
-         "AND (detail->>'measure_until')::timestamptz <= now() ORDER BY id");
+    exec(
+        "SELECT id FROM rubberduck.actions WHERE action = 'create_index' AND skill = 'indexing' "
+        "AND status = 'proposed' AND detail->>'phase' = 'measuring' "
+        "AND (detail->>'measure_until')::timestamptz <= now() ORDER BY id");
     int n = static_cast<int>(SPI_processed);
     auto *ids = static_cast<int64 *>(palloc0(sizeof(int64) * (n + 1)));
     for (int i = 0; i < n; ++i) ids[i] = spi_int8(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
@@ -188,21 +194,26 @@ int queue_measured(bool window_open, int *launched) {
 
 // Leaving autonomous mode cancels pre-windows the agent started (nothing was built yet).
 void cancel_measuring() {
-    exec("SELECT rubberduck._index_build_failed(id, 'cancelled before the build: the indexing skill is no longer "
-         "autonomous') FROM rubberduck.actions WHERE action = 'create_index' AND skill = 'indexing' "
-         "AND status = 'proposed' AND detail->>'phase' = 'measuring'");
+    exec(
+        "SELECT rubberduck._index_build_failed(id, 'cancelled before the build: the indexing skill is no "
+        "longer "
+        "autonomous') FROM rubberduck.actions WHERE action = 'create_index' AND skill = 'indexing' "
+        "AND status = 'proposed' AND detail->>'phase' = 'measuring'");
 }
 
 // The apply policy: start the pre-window of the next index to build. Returns the action id or 0.
 int64 start_next(bool window_open, char *why, size_t cap) {
-    exec("SELECT EXISTS (SELECT 1 FROM rubberduck.actions WHERE action = 'create_index' AND skill = 'indexing' "
-         "AND (status = 'proposed' OR (status = 'applied' AND detail->>'phase' IN "
-         "('verifying', 'drop_queued', 'dropping')))), "
-         "(SELECT count(*)::int4 FROM rubberduck.actions WHERE action = 'create_index' AND skill = 'indexing' "
-         "AND status IN ('applied', 'verified') AND pg_catalog.to_regclass(detail->>'index') IS NOT NULL), "
-         "(SELECT coalesce(sum(pg_catalog.pg_relation_size(pg_catalog.to_regclass(detail->>'index'))), 0)::int8 "
-         "FROM rubberduck.actions WHERE action = 'create_index' AND skill = 'indexing' "
-         "AND status IN ('applied', 'verified') AND pg_catalog.to_regclass(detail->>'index') IS NOT NULL)");
+    exec(
+        "SELECT EXISTS (SELECT 1 FROM rubberduck.actions WHERE action = 'create_index' AND skill = "
+        "'indexing' "
+        "AND (status = 'proposed' OR (status = 'applied' AND detail->>'phase' IN "
+        "('verifying', 'drop_queued', 'dropping')))), "
+        "(SELECT count(*)::int4 FROM rubberduck.actions WHERE action = 'create_index' AND skill = 'indexing' "
+        "AND status IN ('applied', 'verified') AND pg_catalog.to_regclass(detail->>'index') IS NOT NULL), "
+        "(SELECT coalesce(sum(pg_catalog.pg_relation_size(pg_catalog.to_regclass(detail->>'index'))), "
+        "0)::int8 "
+        "FROM rubberduck.actions WHERE action = 'create_index' AND skill = 'indexing' "
+        "AND status IN ('applied', 'verified') AND pg_catalog.to_regclass(detail->>'index') IS NOT NULL)");
     ci::ApplyState st;
     HeapTuple t = SPI_tuptable->vals[0];
     TupleDesc d = SPI_tuptable->tupdesc;
@@ -214,10 +225,12 @@ int64 start_next(bool window_open, char *why, size_t cap) {
     st.storage_budget_bytes = index_directives.storage_budget_mb >= 0
                                   ? static_cast<int64_t>(index_directives.storage_budget_mb) * 1024 * 1024
                                   : -1;
-    exec("SELECT ia.id, coalesce(ia.est_improvement_pct, 0)::float8, coalesce(ia.est_size_bytes, 0)::int8 "
-         "FROM rubberduck.index_advice ia WHERE ia.status = 'advised' "
-         "AND NOT EXISTS (SELECT 1 FROM rubberduck.actions a WHERE a.id = ia.action_id AND a.status = 'proposed') "
-         "ORDER BY ia.est_improvement_pct DESC NULLS LAST, ia.id LIMIT 256");
+    exec(
+        "SELECT ia.id, coalesce(ia.est_improvement_pct, 0)::float8, coalesce(ia.est_size_bytes, 0)::int8 "
+        "FROM rubberduck.index_advice ia WHERE ia.status = 'advised' "
+        "AND NOT EXISTS (SELECT 1 FROM rubberduck.actions a WHERE a.id = ia.action_id AND a.status = "
+        "'proposed') "
+        "ORDER BY ia.est_improvement_pct DESC NULLS LAST, ia.id LIMIT 256");
     int n = static_cast<int>(SPI_processed);
     auto *ids = static_cast<int64 *>(palloc0(sizeof(int64) * (n + 1)));
     auto *pct = static_cast<double *>(palloc0(sizeof(double) * (n + 1)));
@@ -237,19 +250,22 @@ int64 start_next(bool window_open, char *why, size_t cap) {
     });
     if (chosen == 0) return 0;
     Oid types[2] = {INT8OID, FLOAT8OID};
-    Datum values[2] = {Int64GetDatum(chosen), Float8GetDatum(static_cast<double>(index_directives.verify_window_s))};
+    Datum values[2] = {Int64GetDatum(chosen),
+                       Float8GetDatum(static_cast<double>(index_directives.verify_window_s))};
     exec("SELECT rubberduck._index_begin($1, 'agent', 'measuring', $2)", 2, types, values);
     int64 action_id = spi_int8(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-    ereport(LOG, (errmsg("rubberduck_agents: index advice " INT64_FORMAT " chosen for an autonomous build (action "
-                         INT64_FORMAT "): %s; measuring the latency before it for %d s",
+    ereport(LOG, (errmsg("rubberduck_agents: index advice " INT64_FORMAT
+                         " chosen for an autonomous build (action " INT64_FORMAT
+                         "): %s; measuring the latency before it for %d s",
                          chosen, action_id, why, index_directives.verify_window_s)));
     return action_id;
 }
 
 // rubberduck.indexing_act_on_health: one drop of an invalid or duplicate index at a time.
 void health_drop(int *launched) {
-    exec("SELECT EXISTS (SELECT 1 FROM rubberduck.actions WHERE action = 'drop_index' AND skill = 'indexing' "
-         "AND status = 'proposed')");
+    exec(
+        "SELECT EXISTS (SELECT 1 FROM rubberduck.actions WHERE action = 'drop_index' AND skill = 'indexing' "
+        "AND status = 'proposed')");
     if (spi_bool(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)) return;
     exec("SELECT rubberduck._index_health_begin_drop()");
     int64 id = spi_int8(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);

@@ -13,13 +13,13 @@
 namespace rubberduck::pg {
 
 struct IndexAutonomyDirectives {
-    double regression_threshold = 0.30;   // rubberduck.indexing_regression_threshold
-    double verify_min_improvement = 0.10; // rubberduck.indexing_verify_min_improvement
-    int verify_min_calls = 20;            // rubberduck.indexing_verify_min_calls
-    int lock_timeout_ms = 5000;           // rubberduck.indexing_lock_timeout
-    int statement_timeout_ms = 3600000;   // rubberduck.indexing_statement_timeout
-    bool act_on_health = false;           // rubberduck.indexing_act_on_health
-    int retry_after_s = 7 * 86400;        // rubberduck.indexing_retry_after (-1 = never)
+    double regression_threshold = 0.30;    // rubberduck.indexing_regression_threshold
+    double verify_min_improvement = 0.10;  // rubberduck.indexing_verify_min_improvement
+    int verify_min_calls = 20;             // rubberduck.indexing_verify_min_calls
+    int lock_timeout_ms = 5000;            // rubberduck.indexing_lock_timeout
+    int statement_timeout_ms = 3600000;    // rubberduck.indexing_statement_timeout
+    bool act_on_health = false;            // rubberduck.indexing_act_on_health
+    int retry_after_s = 7 * 86400;         // rubberduck.indexing_retry_after (-1 = never)
 };
 
 extern IndexAutonomyDirectives index_autonomy_directives;

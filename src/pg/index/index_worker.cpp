@@ -33,8 +33,8 @@ constexpr int kJobBuild = 1;
 constexpr int kJobDrop = 2;
 constexpr int kJobCleanup = 3;
 constexpr int kDataPersistenceAgentIndex = 1;  // core/runtime/agent_catalog.h AgentId::DataPersistence
-constexpr int kClaimWaitMs = 60 * 1000;          // how long a builder waits for its action row to commit
-constexpr int kBuildAttempts = 3;                 // tries of a build that hits lock_timeout
+constexpr int kClaimWaitMs = 60 * 1000;        // how long a builder waits for its action row to commit
+constexpr int kBuildAttempts = 3;              // tries of a build that hits lock_timeout
 
 struct IndexWorkerArgs {
     int32 job;
@@ -64,7 +64,8 @@ void commit_txn() {
 
 void spi_run(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls = nullptr) {
     int rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
-    if (rc < 0) elog(ERROR, "rubberduck_agents: SPI_execute failed (%s) for: %s", SPI_result_code_string(rc), sql);
+    if (rc < 0)
+        elog(ERROR, "rubberduck_agents: SPI_execute failed (%s) for: %s", SPI_result_code_string(rc), sql);
 }
 
 char *value_copy(int row, int col) {
@@ -89,8 +90,9 @@ void exec_toplevel(const char *sql) {
                    (IsA(stmt, DropStmt) && castNode(DropStmt, stmt)->removeType == OBJECT_INDEX &&
                     castNode(DropStmt, stmt)->concurrent);
     if (!allowed)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                        errmsg("the index builder only runs CREATE INDEX CONCURRENTLY or DROP INDEX CONCURRENTLY")));
+        ereport(ERROR,
+                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                 errmsg("the index builder only runs CREATE INDEX CONCURRENTLY or DROP INDEX CONCURRENTLY")));
     ListCell *lc;
     foreach (lc, raw) {
         RawStmt *parsetree = lfirst_node(RawStmt, lc);
@@ -188,8 +190,9 @@ bool index_is_invalid(const char *index) {
     begin_txn();
     Oid types[1] = {TEXTOID};
     Datum values[1] = {CStringGetTextDatum(index)};
-    spi_run("SELECT NOT i.indisvalid FROM pg_catalog.pg_index i WHERE i.indexrelid = pg_catalog.to_regclass($1)",
-            1, types, values);
+    spi_run(
+        "SELECT NOT i.indisvalid FROM pg_catalog.pg_index i WHERE i.indexrelid = pg_catalog.to_regclass($1)",
+        1, types, values);
     bool invalid = false;
     if (SPI_processed == 1) {
         bool isnull;
@@ -221,8 +224,8 @@ void build_job(int64 action_id) {
             (void)try_toplevel(psprintf("DROP INDEX CONCURRENTLY IF EXISTS %s", index));
             set_timeouts(false);
         }
-        ereport(LOG, (errmsg("rubberduck_agents: building index %s: %s (attempt %d of %d); retrying", index, error,
-                             attempt, kBuildAttempts)));
+        ereport(LOG, (errmsg("rubberduck_agents: building index %s: %s (attempt %d of %d); retrying", index,
+                             error, attempt, kBuildAttempts)));
         (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 1000 * attempt,
                         PG_WAIT_EXTENSION);
         ResetLatch(MyLatch);
@@ -237,8 +240,8 @@ void build_job(int64 action_id) {
         commit_txn();
         (void)publish_signal(kDataPersistenceAgentIndex, kSignalBroadcast, "index_applied",
                              payload ? payload : "{}");
-        ereport(LOG, (errmsg("rubberduck_agents: built index %s in %.0f ms (action " INT64_FORMAT ")", index, ms,
-                             action_id)));
+        ereport(LOG, (errmsg("rubberduck_agents: built index %s in %.0f ms (action " INT64_FORMAT ")", index,
+                             ms, action_id)));
         return;
     }
     // A failed CREATE INDEX CONCURRENTLY leaves an INVALID index behind: drop it (ours by name).
@@ -263,7 +266,8 @@ void build_job(int64 action_id) {
 
 void drop_job(int64 action_id) {
     char *index = nullptr, *unused = nullptr;
-    if (!claim("SELECT index, state FROM rubberduck._index_drop_claim($1)", action_id, &index, &unused)) return;
+    if (!claim("SELECT index, state FROM rubberduck._index_drop_claim($1)", action_id, &index, &unused))
+        return;
     set_timeouts(false);
     char *error = try_toplevel(psprintf("DROP INDEX CONCURRENTLY IF EXISTS %s", index));
     begin_txn();
@@ -280,13 +284,14 @@ void drop_job(int64 action_id) {
         appendStringInfoChar(&payload, '}');
         (void)publish_signal(kDataPersistenceAgentIndex, kSignalBroadcast, "index_dropped", payload.data);
     }
-    ereport(LOG, (errmsg("rubberduck_agents: dropping index %s (action " INT64_FORMAT ") %s%s", index, action_id,
-                         error ? "failed: " : "done", error ? error : "")));
+    ereport(LOG, (errmsg("rubberduck_agents: dropping index %s (action " INT64_FORMAT ") %s%s", index,
+                         action_id, error ? "failed: " : "done", error ? error : "")));
 }
 
 void cleanup_job() {
     begin_txn();
-    spi_run("SELECT index, action_id FROM rubberduck._index_invalid_leftovers() ORDER BY 1", 0, nullptr, nullptr);
+    spi_run("SELECT index, action_id FROM rubberduck._index_invalid_leftovers() ORDER BY 1", 0, nullptr,
+            nullptr);
     int n = static_cast<int>(SPI_processed);
     char **indexes = static_cast<char **>(MemoryContextAllocZero(worker_context, sizeof(char *) * (n + 1)));
     char **actions = static_cast<char **>(MemoryContextAllocZero(worker_context, sizeof(char *) * (n + 1)));
@@ -299,15 +304,18 @@ void cleanup_job() {
     for (int i = 0; i < n; ++i) {
         char *error = try_toplevel(psprintf("DROP INDEX CONCURRENTLY IF EXISTS %s", indexes[i]));
         if (error) {
-            ereport(LOG, (errmsg("rubberduck_agents: dropping the INVALID index %s failed: %s", indexes[i], error)));
+            ereport(LOG, (errmsg("rubberduck_agents: dropping the INVALID index %s failed: %s", indexes[i],
+                                 error)));
             continue;
         }
         begin_txn();
         Oid types[1] = {INT8OID};
         Datum values[1] = {DirectFunctionCall1(int8in, CStringGetDatum(actions[i]))};
-        spi_run("UPDATE rubberduck.actions SET detail = detail || jsonb_build_object('invalid_dropped_at', now()) "
-                "WHERE id = $1",
-                1, types, values);
+        spi_run(
+            "UPDATE rubberduck.actions SET detail = detail || jsonb_build_object('invalid_dropped_at', "
+            "now()) "
+            "WHERE id = $1",
+            1, types, values);
         commit_txn();
         ereport(LOG, (errmsg("rubberduck_agents: dropped the INVALID index %s left by action %s", indexes[i],
                              actions[i])));
@@ -319,14 +327,14 @@ void cleanup_job() {
 int launch_index_worker(int64_t action_id, const char *job) {
     IndexWorkerArgs args;
     memset(&args, 0, sizeof args);
-    args.job = strcmp(job, "build") == 0  ? kJobBuild
-               : strcmp(job, "drop") == 0 ? kJobDrop
-               : strcmp(job, "cleanup") == 0
-                   ? kJobCleanup
-                   : 0;
+    args.job = strcmp(job, "build") == 0     ? kJobBuild
+               : strcmp(job, "drop") == 0    ? kJobDrop
+               : strcmp(job, "cleanup") == 0 ? kJobCleanup
+                                             : 0;
     if (args.job == 0)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("unknown index worker job \"%s\"", job),
-                        errhint("Use build, drop or cleanup.")));
+        ereport(ERROR,
+                (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("unknown index worker job \"%s\"", job),
+                 errhint("Use build, drop or cleanup.")));
     args.dboid = MyDatabaseId;
     args.action_id = action_id;
     BackgroundWorker worker;
@@ -358,7 +366,8 @@ PG_FUNCTION_INFO_V1(rubberduck_index_launch_worker);
 
 // rubberduck._index_launch_worker(action_id bigint, job text) -> pid, or NULL when no worker could start.
 extern "C" Datum rubberduck_index_launch_worker(PG_FUNCTION_ARGS) {
-    if (PG_ARGISNULL(1)) ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("job must not be null")));
+    if (PG_ARGISNULL(1))
+        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("job must not be null")));
     int64 action_id = PG_ARGISNULL(0) ? 0 : PG_GETARG_INT64(0);
     char *job = text_to_cstring(PG_GETARG_TEXT_PP(1));
     int pid = launch_index_worker(action_id, job);
@@ -377,7 +386,8 @@ RD_EXPORT void rubberduck_index_worker_main(Datum) {
         pgstat_report_appname("rubberduck index cleanup");
     else
         pgstat_report_appname(psprintf("rubberduck index action " INT64_FORMAT, args.action_id));
-    worker_context = AllocSetContextCreate(TopMemoryContext, "rubberduck index builder", ALLOCSET_DEFAULT_SIZES);
+    worker_context =
+        AllocSetContextCreate(TopMemoryContext, "rubberduck index builder", ALLOCSET_DEFAULT_SIZES);
     set_session("search_path", "pg_catalog, pg_temp");
     set_session("max_parallel_maintenance_workers", "0");
     if (args.job == kJobBuild)
