@@ -134,7 +134,7 @@ BEGIN
                            'CREATE \1INDEX CONCURRENTLY ' || quote_ident(idx_name) || ' ON ');
     IF to_regclass(format('%I.%I', rel_schema, idx_name)) IS NOT NULL THEN
         RAISE EXCEPTION 'index %.% already exists', quote_ident(rel_schema), quote_ident(idx_name)
-              USING ERRCODE = 'duplicate_object',
+              USING ERRCODE = 'duplicate_table',
                     HINT = 'An INVALID leftover of a failed build is dropped by the data_persistence agent.';
     END IF;
     affected := ARRAY(SELECT q.queryid FROM rubberduck.index_advice_queries q WHERE q.advice_id = adv.id ORDER BY 1);
@@ -219,7 +219,7 @@ BEGIN
         state := 'absent';  -- not committed yet (or never will be)
         RETURN;
     END IF;
-    IF a.status <> 'proposed' OR a.detail->>'phase' <> 'queued' THEN
+    IF a.status <> 'proposed' OR a.detail->>'phase' IS DISTINCT FROM 'queued' THEN
         state := 'done';
         RETURN;
     END IF;
@@ -231,6 +231,24 @@ BEGIN
     sql := a.sql;
     index := a.detail->>'index';
     state := 'claimed';
+END
+$$;
+
+-- The builder's lock probe, run with rubberduck.indexing_lock_timeout right before the build: the table lock a
+-- CREATE INDEX CONCURRENTLY needs (SHARE UPDATE EXCLUSIVE) is available. The build's later waits for older
+-- transactions block no one and are bounded by rubberduck.indexing_statement_timeout instead.
+CREATE FUNCTION rubberduck._index_lock_probe(action_id bigint)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t text;
+BEGIN
+    SELECT a.target INTO t FROM rubberduck.actions a WHERE a.id = action_id AND a.action = 'create_index';
+    IF t IS NOT NULL AND to_regclass(t) IS NOT NULL THEN
+        EXECUTE format('LOCK TABLE %s IN SHARE UPDATE EXCLUSIVE MODE', to_regclass(t));
+    END IF;
 END
 $$;
 
@@ -543,6 +561,7 @@ AS $$
 DECLARE
     a rubberduck.actions;
     idx regclass;
+    old_lock_timeout text;
 BEGIN
     IF id IS NULL THEN
         RAISE EXCEPTION 'action id must not be null' USING ERRCODE = 'null_value_not_allowed',
@@ -580,9 +599,11 @@ BEGIN
     IF idx IS NULL THEN
         RAISE NOTICE 'index % no longer exists', a.detail->>'index';
     ELSE
+        old_lock_timeout := current_setting('lock_timeout');
         PERFORM set_config('lock_timeout', current_setting('rubberduck.indexing_lock_timeout', true), true)
           WHERE current_setting('rubberduck.indexing_lock_timeout', true) IS NOT NULL;
         EXECUTE format('DROP INDEX %s', idx);
+        PERFORM set_config('lock_timeout', old_lock_timeout, true);  -- the caller's setting again
     END IF;
     UPDATE rubberduck.actions x
        SET status = 'reverted',
@@ -678,6 +699,7 @@ REVOKE ALL ON FUNCTION
     rubberduck._index_affected_mean(jsonb), rubberduck._index_worker_alive(integer),
     rubberduck._index_begin(bigint, text, text, double precision), rubberduck._index_queue(bigint),
     rubberduck._index_launched(bigint, integer), rubberduck._index_build_claim(bigint),
+    rubberduck._index_lock_probe(bigint),
     rubberduck._index_build_done(bigint, double precision), rubberduck._index_build_failed(bigint, text),
     rubberduck._index_drop_claim(bigint), rubberduck._index_drop_done(bigint, text),
     rubberduck._index_autonomy_tick(double precision), rubberduck._index_invalid_leftovers(),

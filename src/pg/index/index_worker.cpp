@@ -151,6 +151,33 @@ char *try_toplevel(const char *sql, int *sqlstate = nullptr) {
     return error;
 }
 
+// rubberduck._index_lock_probe in its own transaction (under the session's lock_timeout); NULL or the error.
+char *try_lock_probe(int64 action_id, int *sqlstate) {
+    MemoryContext old = CurrentMemoryContext;
+    char *volatile error = nullptr;
+    PG_TRY();
+    {
+        begin_txn();
+        Oid types[1] = {INT8OID};
+        Datum values[1] = {Int64GetDatum(action_id)};
+        spi_run("SELECT rubberduck._index_lock_probe($1)", 1, types, values);
+        commit_txn();
+    }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(worker_context);
+        ErrorData *e = CopyErrorData();
+        FlushErrorState();
+        AbortCurrentTransaction();
+        error = pstrdup(e->message);
+        *sqlstate = e->sqlerrcode;
+        FreeErrorData(e);
+    }
+    PG_END_TRY();
+    MemoryContextSwitchTo(old);
+    return error;
+}
+
 void set_timeouts(bool build) {
     char v[32];
     snprintf(v, sizeof v, "%dms", index_autonomy_directives.lock_timeout_ms);
@@ -207,15 +234,21 @@ void build_job(int64 action_id) {
     char *sql = nullptr, *index = nullptr;
     if (!claim("SELECT sql, index, state FROM rubberduck._index_build_claim($1)", action_id, &sql, &index))
         return;
-    // lock_timeout also bounds the build's waits for older transactions (VirtualXactLock): a lock timeout
-    // is retried twice after a pause, the INVALID leftover dropped first.
+    // rubberduck.indexing_lock_timeout bounds the wait for the table lock (a probe right before the build; a
+    // timeout is retried twice after a pause). The build itself runs with lock_timeout = 0: its waits for
+    // older transactions (VirtualXactLock) block no one and would otherwise fail it whenever any session —
+    // an agent's cycle included — holds a snapshot a little longer; statement_timeout bounds them.
     char *error = nullptr;
     double ms = 0;
     for (int attempt = 1; attempt <= kBuildAttempts; ++attempt) {
         set_timeouts(true);
         int sqlstate = 0;
         TimestampTz start = GetCurrentTimestamp();
-        error = try_toplevel(sql, &sqlstate);
+        error = try_lock_probe(action_id, &sqlstate);
+        if (!error) {
+            set_session("lock_timeout", "0");  // the build's waits for older transactions: statement_timeout
+            error = try_toplevel(sql, &sqlstate);
+        }
         ms = static_cast<double>(GetCurrentTimestamp() - start) / 1000.0;
         set_timeouts(false);
         if (!error || sqlstate != ERRCODE_LOCK_NOT_AVAILABLE || attempt == kBuildAttempts) break;
