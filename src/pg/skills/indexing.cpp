@@ -28,6 +28,7 @@
 #include "pg/functions/srf.hpp"
 #include "pg/guc/index_directives.hpp"
 #include "pg/index/hypo_index.hpp"
+#include "pg/index/index_autonomy.hpp"
 #include "pg/index/whatif.hpp"
 #include "pg/shmem/runtime_registry.hpp"
 #include "pg/skills/indexing.hpp"
@@ -829,6 +830,7 @@ void run_indexing(CycleContext &ctx, rt::Mode mode, SkillOutcome &outcome) {
         set_text(outcome.note, sizeof outcome.note, "observe mode: no advice computed");
         return;
     }
+    run_index_autonomy(ctx, mode, outcome);  // builds, verifies, reverts (pg/index/index_autonomy.cpp)
     Inputs in;
     gather(in);
     uint64_t fp = fingerprint(in);
