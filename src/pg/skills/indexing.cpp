@@ -847,8 +847,9 @@ void run_indexing(CycleContext &ctx, rt::Mode mode, SkillOutcome &outcome) {
     Outcome res;
     // R42: what-if planning takes seconds; it must not hold one snapshot (and the xmin horizon) meanwhile.
     // The skill's snapshot is released and every whatif_cost call plans under its own short snapshot; the
-    // skill gets a fresh one back for store(). Nothing may be written before this point in the cycle (an
-    // assigned xid would hold the horizon back just the same).
+    // skill gets a fresh one back for store(). Nothing should be written before this point in the cycle (an
+    // assigned xid holds the horizon back just the same): run_index_autonomy() above writes only when it has
+    // actions to move on (autonomous mode).
     pgstat_report_activity(STATE_RUNNING, "rubberduck indexing: what-if planning");
     bool released = whatif_release_snapshot();
     PG_TRY();
