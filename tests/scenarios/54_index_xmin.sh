@@ -81,22 +81,27 @@ max_age=0
 max_age_cycle=0
 max_age_at=none
 max_locks=0
+xid_samples=0
 samples=0
 phase_samples=0
 end=$((SECONDS + 15))
 while ((SECONDS < end)); do
-  row=$(cluster_psql -c "select coalesce(age(backend_xmin), 0), state = 'active' and query = '$phase', (select count(*) from pg_locks l join pg_class c on c.oid = l.relation join pg_namespace n on n.oid = c.relnamespace where l.pid = a.pid and n.nspname = 'public'), state || ': ' || query from pg_stat_activity a where $agent" || true)
+  row=$(cluster_psql -c "select coalesce(age(backend_xmin), 0), state = 'active' and query = '$phase', (select count(*) from pg_locks l join pg_class c on c.oid = l.relation join pg_namespace n on n.oid = c.relnamespace where l.pid = a.pid and n.nspname = 'public'), backend_xid is not null, state || ': ' || query from pg_stat_activity a where $agent" || true)
   age=${row%%|*}
   rest=${row#*|}
   inphase=${rest%%|*}
   rest=${rest#*|}
   locks=${rest%%|*}
+  rest=${rest#*|}
+  hasxid=${rest%%|*}
+  rest=${rest#*|}
   if [[ $age =~ ^[0-9]+$ ]]; then
     samples=$((samples + 1))
     [[ $inphase == t ]] && ((locks > max_locks)) && max_locks=$locks
+    [[ $inphase == t && $hasxid == t ]] && xid_samples=$((xid_samples + 1))
     if ((age > max_age_cycle)); then
       max_age_cycle=$age
-      max_age_at=${rest#*|}
+      max_age_at=$rest
     fi
     if [[ $inphase == t ]]; then
       phase_samples=$((phase_samples + 1))
@@ -107,6 +112,7 @@ while ((SECONDS < end)); do
 done
 tap_diag "age(backend_xmin) of the agent: max $max_age xids during what-if planning ($phase_samples of $samples samples), max $max_age_cycle over the whole run (at '$max_age_at'; ~100 xids/s burnt)"
 tap_diag "locks on the workload's tables and indexes held by the agent while planning: at most $max_locks"
+tap_is "$xid_samples" 0 "no transaction id is assigned while the advisor plans (it would hold the horizon too)"
 tap_cmp "$phase_samples" -gt 0 "samples were taken during what-if planning"
 
 # VACUUM during what-if planning: fresh dead rows (and fresh rows) in probe, deleted/inserted by transaction X
