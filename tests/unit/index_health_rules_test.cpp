@@ -188,6 +188,53 @@ TEST(IndexHealthRules, BloatAgainstAFreshBuild) {
     EXPECT_TRUE(check_index_health({unanalyzed}).empty());
 }
 
+TEST(IndexHealthRules, RowsNowScaleReltuplesToTheCurrentHeapSize) {
+    auto r = orders({});
+    r.current_pages = 0;  // unknown: unchanged
+    EXPECT_DOUBLE_EQ(rows_now(r).reltuples, 1e6);
+    r.current_pages = 30000;  // three times the pages of the last VACUUM/ANALYZE: three times the rows
+    EXPECT_DOUBLE_EQ(rows_now(r).reltuples, 3e6);
+    r.current_pages = 5000;  // truncated by VACUUM since
+    EXPECT_DOUBLE_EQ(rows_now(r).reltuples, 5e5);
+    auto empty_then = orders({});
+    empty_then.reltuples = 0;
+    empty_then.relpages = 0;
+    empty_then.current_pages = 100;  // last seen empty, rows since: no density to scale
+    EXPECT_LT(rows_now(empty_then).reltuples, 0);
+    auto never = orders({});
+    never.reltuples = -1;
+    never.current_pages = 100;
+    EXPECT_LT(rows_now(never).reltuples, 0);
+}
+
+TEST(IndexHealthRules, BloatCountsRowsAddedSinceTheLastAnalyze) {
+    // 80 MB of int8 btree is bloated for 1M rows (~22.5 MB fresh), not for the 4M rows the heap holds now.
+    auto fat = idx("orders_created", {"created_at"}, 100, 80LL << 20);
+    auto r = orders({fat});
+    r.current_pages = 40000;
+    EXPECT_TRUE(check_index_health({r}).empty());
+    r.current_pages = 10000;
+    auto fs = check_index_health({r});
+    ASSERT_EQ(fs.size(), 1u);
+    EXPECT_EQ(fs[0].issue, HealthIssue::kBloated);
+    // Most rows deleted and the heap vacuumed (same pages, a tenth of the rows): a fresh-size index is
+    // bloated.
+    auto fresh_size = idx("orders_created", {"created_at"}, 100, 23LL << 20);
+    auto after_delete = orders({fresh_size});
+    after_delete.reltuples = 1e5;
+    after_delete.current_pages = 10000;
+    auto fs2 = check_index_health({after_delete});
+    ASSERT_EQ(fs2.size(), 1u);
+    EXPECT_EQ(fs2[0].issue, HealthIssue::kBloated);
+    EXPECT_EQ(fs2[0].fix_sql, "REINDEX INDEX CONCURRENTLY public.orders_created");
+    // A table last seen empty that has rows now gives no estimate: nothing reported.
+    auto loaded = orders({fat});
+    loaded.reltuples = 0;
+    loaded.relpages = 0;
+    loaded.current_pages = 10000;
+    EXPECT_TRUE(check_index_health({loaded}).empty());
+}
+
 TEST(IndexHealthRules, OneFindingPerIndex) {
     // Unused and redundant and bloated at once: reported once, as redundant.
     auto prefix = idx("orders_customer", {"customer_id"}, 0, 200LL << 20);

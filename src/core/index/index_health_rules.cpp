@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <stdexcept>
@@ -43,6 +44,17 @@ bool keep_before(const ExistingIndex &a, const ExistingIndex &b) {
 }
 
 }  // namespace
+
+RelationStats rows_now(const RelationStats &rel) {
+    RelationStats now = rel;
+    now.indexes.clear();
+    if (rel.reltuples < 0 || !(rel.current_pages > 0)) return now;
+    if (rel.relpages > 0)
+        now.reltuples = std::floor(rel.reltuples / rel.relpages * rel.current_pages + 0.5);
+    else
+        now.reltuples = -1;  // rows were added to a table last seen empty: no density to scale, no estimate
+    return now;
+}
 
 const char *to_string(HealthIssue issue) {
     switch (issue) {
@@ -171,7 +183,7 @@ std::vector<HealthFinding> check_index_health(const std::vector<RelationStats> &
             if (e.size_bytes < options.bloat_min_bytes) continue;
             SizeEstimate est;
             try {
-                est = estimate_index_size(e.def, rel, 1.0, options.size_options);
+                est = estimate_index_size(e.def, rows_now(rel), 1.0, options.size_options);
             } catch (const std::invalid_argument &) {
                 continue;  // not analyzed yet: no reliable baseline
             }

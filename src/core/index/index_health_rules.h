@@ -13,8 +13,12 @@
 //   unused     no scans over an observation window of at least min_window_seconds; unique, primary-key and
 //              constraint indexes are never reported (they enforce something).
 //   bloated    btree at least bloat_min_bytes whose actual size exceeds bloat_factor × the size a fresh build
-//              would have (index_size_estimator); full indexes only, since a partial index's row share is
-//              unknown.
+//              would have (index_size_estimator: the classic estimate from the table's row count and the
+//              key columns' pg_stats widths, null fractions and distinct counts, exact to a few percent for a
+//              fresh PostgreSQL 15 btree). The row count is the table's reltuples scaled to its current size
+//              in pages (rows_now), so rows added since the last VACUUM/ANALYZE are not taken for bloat; a
+//              table never vacuumed or analyzed (reltuples -1) or a key column without statistics gives no
+//              estimate and no finding. Full indexes only, since a partial index's row share is unknown.
 // One finding per index: invalid > duplicate > redundant > unused > bloated (a DROP makes REINDEX moot).
 #pragma once
 #include "core/common/no_postgres.h"
@@ -53,6 +57,11 @@ struct HealthFinding {
     std::string fix_sql;        // DROP INDEX CONCURRENTLY / REINDEX INDEX CONCURRENTLY; empty when it needs a
                                 // constraint change instead
 };
+
+// rel (without its indexes) with reltuples scaled to current_pages (the planner's estimate_rel_size rule:
+// density of the last VACUUM/ANALYZE × the heap's current size) when current_pages is known; -1 (unknown)
+// when the table was last seen empty (relpages 0) but has pages now; unchanged otherwise.
+RelationStats rows_now(const RelationStats &rel);
 
 // Every index needs a name (ExistingIndex::def.name); throws std::invalid_argument otherwise.
 std::vector<HealthFinding> check_index_health(const std::vector<RelationStats> &relations,

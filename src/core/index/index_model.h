@@ -81,7 +81,9 @@ struct RelationStats {
     std::string name;    // unquoted
     double reltuples = 0;
     double relpages = 0;
-    int fillfactor = 100;  // heap fillfactor
+    double current_pages = 0;  // the heap's size now, in pages (0 = unknown); reltuples/relpages describe the
+                               // last VACUUM/ANALYZE, so row counts are scaled to it as the planner does
+    int fillfactor = 100;      // heap fillfactor
     std::vector<ColumnStats> columns;
     double inserts_per_sec = 0;  // observed write rates (pgstat deltas / window)
     double updates_per_sec = 0;

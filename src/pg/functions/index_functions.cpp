@@ -6,6 +6,7 @@
 #include "core/index/index_health_rules.h"
 #include "core/index/index_model.h"
 #include "pg/boundary/cpp_guard.hpp"
+#include "pg/catalog/existing_indexes.hpp"
 #include "pg/catalog/spi_values.hpp"
 #include "pg/functions/srf.hpp"
 #include "pg/guc/index_directives.hpp"
@@ -77,60 +78,6 @@ extern "C" Datum rubberduck_hypothetical_explain(PG_FUNCTION_ARGS) {
 
 namespace {
 
-// One row of the catalog query: one column of one index.
-struct KeyRow {
-    Oid relid;
-    char *schema, *table;
-    double reltuples, relpages;
-    Oid indexrelid;
-    char *index, *method;
-    int64 size_bytes, scans;
-    bool valid, primary, unique, constraint;
-    int nkeyatts, pos;
-    char *column;  // NULL for an expression
-    char *keytext, *opclass, *predicate, *type_name;
-    bool descending;
-    bool has_stats;
-    double null_frac, avg_width, n_distinct;
-};
-
-constexpr const char *kHealthQuery = R"SQL(
-SELECT i.indrelid, n.nspname::text, c.relname::text, greatest(c.reltuples, 0)::float8, c.relpages::float8,
-       i.indexrelid, ic.relname::text, am.amname::text,
-       pg_catalog.pg_relation_size(i.indexrelid), coalesce(s.idx_scan, 0),
-       i.indisvalid, i.indisprimary, i.indisunique,
-       EXISTS (SELECT 1 FROM pg_catalog.pg_constraint con
-                WHERE con.conindid = i.indexrelid AND con.contype IN ('p', 'u', 'x')),
-       i.indnkeyatts::int4, k.pos,
-       CASE WHEN i.indkey[k.pos - 1] <> 0 THEN a.attname::text END,
-       pg_catalog.pg_get_indexdef(i.indexrelid, k.pos, true),
-       CASE WHEN k.pos <= i.indnkeyatts AND NOT opc.opcdefault THEN opc.opcname::text END,
-       coalesce(k.pos <= i.indnkeyatts AND (i.indoption[k.pos - 1] & 1) = 1, false),
-       pg_catalog.pg_get_expr(i.indpred, i.indrelid, true),
-       CASE WHEN a.attnum IS NOT NULL THEN pg_catalog.format_type(a.atttypid, a.atttypmod) END,
-       st.attname IS NOT NULL, coalesce(st.null_frac, 0)::float8, coalesce(st.avg_width, 0)::float8,
-       coalesce(st.n_distinct, 0)::float8
-  FROM pg_catalog.pg_index i
-  JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
-  JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
-  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-  JOIN pg_catalog.pg_am am ON am.oid = ic.relam
-  CROSS JOIN LATERAL pg_catalog.generate_series(1, i.indnatts::int4) AS k(pos)
-  LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = i.indkey[k.pos - 1]
-                                      AND i.indkey[k.pos - 1] <> 0
-  LEFT JOIN pg_catalog.pg_opclass opc ON opc.oid = i.indclass[k.pos - 1]
-  LEFT JOIN pg_catalog.pg_stat_all_indexes s ON s.indexrelid = i.indexrelid
-  LEFT JOIN pg_catalog.pg_stats st ON st.schemaname = n.nspname AND st.tablename = c.relname
-                                  AND st.attname = a.attname AND NOT st.inherited
- WHERE c.relkind IN ('r', 'm')
-   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-   AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)'
-   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
-                    WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid
-                      AND d.deptype = 'e')
- ORDER BY n.nspname, c.relname, ic.relname, k.pos
-)SQL";
-
 constexpr const char *kWindowQuery = R"SQL(
 SELECT extract(epoch FROM now() - coalesce(
            (SELECT stats_reset FROM pg_catalog.pg_stat_database WHERE datname = pg_catalog.current_database()),
@@ -149,64 +96,25 @@ struct FindingRow {
     char fix_sql[512];
 };
 
-char *dup_value(MemoryContext cxt, HeapTuple tup, TupleDesc desc, int col) {
-    char *v = SPI_getvalue(tup, desc, col);
-    return v ? MemoryContextStrdup(cxt, v) : nullptr;
-}
-
-bool supported_method(const char *m) {
-    return m && (strcmp(m, "btree") == 0 || strcmp(m, "hash") == 0 || strcmp(m, "brin") == 0 ||
-                 strcmp(m, "gin") == 0);
-}
-
 // C++ regime: rows → RelationStats → findings → POD rows. Returns the number of findings.
-int compute_health(const KeyRow *rows, int nrows, double window_s, double min_window_s, FindingRow *out,
-                   int capacity) {
+int compute_health(const ExistingIndexRow *rows, int nrows, double window_s, double min_window_s,
+                   FindingRow *out, int capacity) {
     std::vector<ci::RelationStats> rels;
     for (int r = 0; r < nrows; ++r) {
-        const KeyRow &k = rows[r];
-        if (!supported_method(k.method)) continue;
+        const ExistingIndexRow &k = rows[r];
         if (rels.empty() || rels.back().oid != k.relid) {
             ci::RelationStats rel;
             rel.oid = k.relid;
             rel.schema = k.schema;
             rel.name = k.table;
-            rel.reltuples = k.reltuples;
+            rel.reltuples = k.reltuples;  // -1 (never vacuumed or analyzed): no bloat estimate
             rel.relpages = k.relpages;
+            rel.current_pages = k.heap_pages;
             rel.stats_window_seconds = window_s;
             rels.push_back(rel);
         }
         ci::RelationStats &rel = rels.back();
-        if (rel.indexes.empty() || rel.indexes.back().def.name != k.index) {
-            ci::ExistingIndex e;
-            e.def.relation_oid = k.relid;
-            e.def.schema = k.schema;
-            e.def.table = k.table;
-            e.def.name = k.index;
-            e.def.method = ci::parse_index_method(k.method);
-            e.def.unique = k.unique;
-            e.def.predicate = k.predicate ? k.predicate : "";
-            e.size_bytes = k.size_bytes;
-            e.scans = k.scans;
-            e.valid = k.valid;
-            e.primary = k.primary;
-            e.constraint = k.constraint;
-            rel.indexes.push_back(e);
-        }
-        ci::ExistingIndex &e = rel.indexes.back();
-        if (k.pos <= k.nkeyatts) {
-            ci::IndexKey key;
-            if (k.column) {
-                key.column = k.column;
-            } else {
-                key.expression = k.keytext ? k.keytext : "";
-            }
-            key.opclass = k.opclass ? k.opclass : "";
-            key.descending = k.descending;
-            e.def.keys.push_back(key);
-        } else if (k.column) {
-            e.def.include.push_back(k.column);
-        }
+        if (!add_existing_index(rel, k)) continue;
         if (k.column && rel.find_column(k.column) == nullptr) {
             ci::ColumnStats c;
             c.name = k.column;
@@ -249,41 +157,9 @@ extern "C" Datum rubberduck_index_health(PG_FUNCTION_ARGS) {
     if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
     if (SPI_execute(kWindowQuery, true, 1) != SPI_OK_SELECT) elog(ERROR, "index health: window query failed");
     double window_s = spi_float8(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-    if (SPI_execute(kHealthQuery, true, 0) != SPI_OK_SELECT)
-        elog(ERROR, "index health: catalog query failed");
-    int nrows = static_cast<int>(SPI_processed);
-    auto *rows = static_cast<KeyRow *>(MemoryContextAllocZero(cxt, sizeof(KeyRow) * (nrows > 0 ? nrows : 1)));
-    TupleDesc d = SPI_tuptable->tupdesc;
-    for (int r = 0; r < nrows; ++r) {
-        HeapTuple t = SPI_tuptable->vals[r];
-        KeyRow &k = rows[r];
-        k.relid = spi_oid(t, d, 1);
-        k.schema = dup_value(cxt, t, d, 2);
-        k.table = dup_value(cxt, t, d, 3);
-        k.reltuples = spi_float8(t, d, 4);
-        k.relpages = spi_float8(t, d, 5);
-        k.indexrelid = spi_oid(t, d, 6);
-        k.index = dup_value(cxt, t, d, 7);
-        k.method = dup_value(cxt, t, d, 8);
-        k.size_bytes = spi_int8(t, d, 9);
-        k.scans = spi_int8(t, d, 10);
-        k.valid = spi_bool(t, d, 11);
-        k.primary = spi_bool(t, d, 12);
-        k.unique = spi_bool(t, d, 13);
-        k.constraint = spi_bool(t, d, 14);
-        k.nkeyatts = spi_int4(t, d, 15);
-        k.pos = spi_int4(t, d, 16);
-        k.column = dup_value(cxt, t, d, 17);
-        k.keytext = dup_value(cxt, t, d, 18);
-        k.opclass = dup_value(cxt, t, d, 19);
-        k.descending = spi_bool(t, d, 20);
-        k.predicate = dup_value(cxt, t, d, 21);
-        k.type_name = dup_value(cxt, t, d, 22);
-        k.has_stats = spi_bool(t, d, 23);
-        k.null_frac = spi_float8(t, d, 24);
-        k.avg_width = spi_float8(t, d, 25);
-        k.n_distinct = spi_float8(t, d, 26);
-    }
+    ExistingIndexRows existing = read_existing_indexes(nullptr, 0, cxt);
+    const ExistingIndexRow *rows = existing.rows;
+    int nrows = existing.count;
     SPI_finish();
 
     int capacity = nrows > 0 ? nrows : 1;  // at most one finding per index

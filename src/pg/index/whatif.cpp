@@ -17,6 +17,7 @@ extern "C" {
 #include "catalog/index.h"
 #include "access/relation.h"
 #include "access/table.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
@@ -34,6 +35,7 @@ extern "C" {
 #include "utils/acl.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/resowner.h"
 #include "utils/syscache.h"
 }
@@ -473,10 +475,14 @@ void whatif_cost_pg(const PgCostInput &in, WhatifResult *out) {
     // Everything a plan allocates lives in this context, deleted before returning: an advisor asks for
     // thousands of plans in one cycle.
     MemoryContext plancxt = AllocSetContextCreate(oldcxt, "rubberduck what-if", ALLOCSET_DEFAULT_SIZES);
+    // No active snapshot (whatif_release_snapshot): plan under a fresh one of our own, at this
+    // subtransaction's level, so the abort below pops it on an error.
+    const bool own_snapshot = !ActiveSnapshotSet();
     BeginInternalSubTransaction(nullptr);
     MemoryContextSwitchTo(plancxt);
     PG_TRY();
     {
+        if (own_snapshot) PushActiveSnapshot(GetTransactionSnapshot());
         const WhatifQuery *q = in.query;
         int guc_level = NewGUCNestLevel();
         if (q->search_path != nullptr)
@@ -518,7 +524,12 @@ void whatif_cost_pg(const PgCostInput &in, WhatifResult *out) {
         out->ok = true;
         SetUserIdAndSecContext(save_user, save_sec);
         AtEOXact_GUC(true, guc_level);
-        ReleaseCurrentSubTransaction();
+        if (own_snapshot) PopActiveSnapshot();
+        // Planning changed nothing that must outlive it: roll the subtransaction back rather than commit it,
+        // so the locks it took (AccessShareLock on every relation planned) are released now instead of being
+        // held by the agent's cycle until its end (R42: a long cycle holding them would queue DDL on those
+        // tables).
+        RollbackAndReleaseCurrentSubTransaction();
         MemoryContextSwitchTo(oldcxt);
         CurrentResourceOwner = oldowner;
     }
@@ -542,10 +553,29 @@ void whatif_cost_pg(const PgCostInput &in, WhatifResult *out) {
         FreeErrorData(edata);
     }
     PG_END_TRY();
+    // The catalog snapshot taken while parsing is registered too: drop it, so that no snapshot of ours is
+    // left between two plans.
+    if (own_snapshot) InvalidateCatalogSnapshot();
     MemoryContextDelete(plancxt);
 }
 
 }  // namespace
+
+bool whatif_release_snapshot() {
+    if (!ActiveSnapshotSet() || IsolationUsesXactSnapshot()) return false;
+    PopActiveSnapshot();
+    if (ActiveSnapshotSet()) {
+        // Someone below holds a snapshot too: releasing ours would not move the horizon. Put it back.
+        PushActiveSnapshot(GetTransactionSnapshot());
+        return false;
+    }
+    InvalidateCatalogSnapshot();  // now this backend advertises no xmin (MyProc->xmin is reset)
+    return true;
+}
+
+void whatif_restore_snapshot(bool released) {
+    if (released && !ActiveSnapshotSet()) PushActiveSnapshot(GetTransactionSnapshot());
+}
 
 WhatifResult whatif_cost(const WhatifQuery &query,
                          const std::vector<core::index::IndexDef> &config) noexcept {

@@ -46,8 +46,24 @@ struct WhatifResult {
 // total cost. Each call uses its own memory context, freed before returning. C++ regime, never throws and
 // never raises a PostgreSQL ERROR: planning runs in an internal subtransaction; a failure (bad definition,
 // the query no longer parses, permission denied for `userid`) comes back as !ok with its SQLSTATE and
-// message. Must be called inside a transaction (e.g. a skill's run step). After `interrupted`, the caller
-// unwinds its C++ frames and calls CHECK_FOR_INTERRUPTS().
+// message. Must be called inside a transaction (e.g. a skill's run step). The subtransaction is rolled back
+// even on success, which releases its locks at once (planning writes nothing). After `interrupted`, the
+// caller unwinds its C++ frames and calls CHECK_FOR_INTERRUPTS(). When no snapshot is active (see
+// whatif_release_snapshot), each call plans under its own fresh snapshot, pushed inside its subtransaction
+// and popped before returning, and drops the catalog snapshot afterwards, so between calls this backend holds
+// no snapshot at all.
 WhatifResult whatif_cost(const WhatifQuery &query, const std::vector<core::index::IndexDef> &config) noexcept;
+
+// Short snapshots for a long series of whatif_cost calls (R42: a snapshot held for seconds holds back the
+// xmin horizon, so a concurrent VACUUM cannot remove dead rows or mark pages all-visible). PG regime, READ
+// COMMITTED only. whatif_release_snapshot() pops the active snapshot when it is the only one and was pushed
+// at the current transaction nesting level (a skill's own snapshot, see skills/skill.hpp), and drops the
+// catalog snapshot; it returns whether it did. whatif_restore_snapshot(true) pushes a fresh snapshot at that
+// level again. Call the pair around the planning loop; the normal path must give the caller its snapshot
+// back, while on an ERROR in between nothing is needed (the skill's subtransaction abort pops what is left at
+// its level). The caller must not have written anything yet in this transaction: an assigned transaction id
+// holds the horizon back just the same.
+bool whatif_release_snapshot();
+void whatif_restore_snapshot(bool released);
 
 }  // namespace rubberduck::pg

@@ -23,10 +23,12 @@
 #include "core/index/index_model.h"
 #include "core/index/index_selector.h"
 #include "pg/boundary/cpp_guard.hpp"
+#include "pg/catalog/existing_indexes.hpp"
 #include "pg/catalog/spi_values.hpp"
 #include "pg/functions/srf.hpp"
 #include "pg/guc/index_directives.hpp"
 #include "pg/index/hypo_index.hpp"
+#include "pg/index/index_autonomy.hpp"
 #include "pg/index/whatif.hpp"
 #include "pg/shmem/runtime_registry.hpp"
 #include "pg/skills/indexing.hpp"
@@ -132,19 +134,7 @@ struct UseRow {
     bool descending;
 };
 
-struct IdxRow {  // one column of one existing index
-    Oid relid;
-    char *index;
-    char *method;
-    bool valid, primary, unique, constraint;
-    int nkeyatts, pos;
-    char *column;
-    char *keytext;
-    char *opclass;
-    bool descending;
-    char *predicate;
-    int64 size_bytes, scans;
-};
+using IdxRow = ExistingIndexRow;  // one column of one existing index (pg/catalog/existing_indexes.hpp)
 
 struct Inputs {
     PredRow *preds = nullptr;
@@ -383,48 +373,12 @@ void gather(Inputs &in) {
     }
     in.ncols = n;
 
-    n = run_select(psprintf(
-        "%s SELECT i.indrelid, ic.relname::text, am.amname::text, i.indisvalid, i.indisprimary, "
-        "i.indisunique, "
-        "EXISTS (SELECT 1 FROM pg_catalog.pg_constraint con WHERE con.conindid = i.indexrelid "
-        "AND con.contype IN ('p', 'u', 'x')), i.indnkeyatts::int4, k.pos, "
-        "CASE WHEN i.indkey[k.pos - 1] <> 0 THEN a.attname::text END, "
-        "pg_catalog.pg_get_indexdef(i.indexrelid, k.pos, true), "
-        "CASE WHEN k.pos <= i.indnkeyatts AND NOT opc.opcdefault THEN opc.opcname::text END, "
-        "coalesce(k.pos <= i.indnkeyatts AND (i.indoption[k.pos - 1] & 1) = 1, false), "
-        "pg_catalog.pg_get_expr(i.indpred, i.indrelid, true), pg_catalog.pg_relation_size(i.indexrelid), "
-        "coalesce(s.idx_scan, 0) "
-        "FROM r JOIN pg_catalog.pg_index i ON i.indrelid = r.oid "
-        "JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid JOIN pg_catalog.pg_am am ON am.oid = ic.relam "
-        "CROSS JOIN LATERAL pg_catalog.generate_series(1, i.indnatts::int4) AS k(pos) "
-        "LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[k.pos - 1] "
-        "AND i.indkey[k.pos - 1] <> 0 "
-        "LEFT JOIN pg_catalog.pg_opclass opc ON opc.oid = i.indclass[k.pos - 1] "
-        "LEFT JOIN pg_catalog.pg_stat_all_indexes s ON s.indexrelid = i.indexrelid "
-        "WHERE am.amname IN ('btree', 'hash', 'brin', 'gin') ORDER BY 1, 2, k.pos",
-        rels_cte));
-    in.idx = static_cast<IdxRow *>(palloc0(sizeof(IdxRow) * std::max(n, 1)));
-    for (int i = 0; i < n; ++i) {
-        HeapTuple t = SPI_tuptable->vals[i];
-        TupleDesc d = SPI_tuptable->tupdesc;
-        IdxRow &x = in.idx[i];
-        x.relid = spi_oid(t, d, 1);
-        x.index = val(t, d, 2);
-        x.method = val(t, d, 3);
-        x.valid = spi_bool(t, d, 4);
-        x.primary = spi_bool(t, d, 5);
-        x.unique = spi_bool(t, d, 6);
-        x.constraint = spi_bool(t, d, 7);
-        x.nkeyatts = spi_int4(t, d, 8);
-        x.pos = spi_int4(t, d, 9);
-        x.column = val(t, d, 10);
-        x.keytext = val(t, d, 11);
-        x.opclass = val(t, d, 12);
-        x.descending = spi_bool(t, d, 13);
-        x.predicate = val(t, d, 14);
-        x.size_bytes = spi_int8(t, d, 15);
-        x.scans = spi_int8(t, d, 16);
-    }
+    // Existing indexes of those relations: the one catalog reader shared with index_health.
+    Oid *relids = static_cast<Oid *>(palloc(sizeof(Oid) * std::max(in.nrels, 1)));
+    for (int i = 0; i < in.nrels; ++i) relids[i] = in.rels[i].relid;
+    ExistingIndexRows existing = read_existing_indexes(relids, in.nrels, CurrentMemoryContext);
+    in.idx = existing.rows;
+    n = existing.count;
     in.nidx = n;
 }
 
@@ -844,39 +798,8 @@ ci::Workload build_workload(const Inputs &in, const std::set<int64_t> &with_exem
         w.relations[it->second].columns.push_back(cs);
     }
     for (int i = 0; i < in.nidx; ++i) {
-        const IdxRow &x = in.idx[i];
-        auto it = rel_index.find(x.relid);
-        if (it == rel_index.end()) continue;
-        ci::RelationStats &rel = w.relations[it->second];
-        if (rel.indexes.empty() || rel.indexes.back().def.name != s(x.index)) {
-            ci::ExistingIndex e;
-            e.def.relation_oid = x.relid;
-            e.def.schema = rel.schema;
-            e.def.table = rel.name;
-            e.def.name = s(x.index);
-            e.def.method = ci::parse_index_method(s(x.method));
-            e.def.unique = x.unique;
-            e.def.predicate = s(x.predicate);
-            e.size_bytes = x.size_bytes;
-            e.scans = x.scans;
-            e.valid = x.valid;
-            e.primary = x.primary;
-            e.constraint = x.constraint;
-            rel.indexes.push_back(e);
-        }
-        ci::ExistingIndex &e = rel.indexes.back();
-        if (x.pos <= x.nkeyatts) {
-            ci::IndexKey k;
-            if (x.column)
-                k.column = x.column;
-            else
-                k.expression = s(x.keytext);
-            k.opclass = s(x.opclass);
-            k.descending = x.descending;
-            e.def.keys.push_back(k);
-        } else if (x.column) {
-            e.def.include.push_back(x.column);
-        }
+        auto it = rel_index.find(in.idx[i].relid);
+        if (it != rel_index.end()) add_existing_index(w.relations[it->second], in.idx[i]);
     }
 
     // (queryid, relation, column) → the constant compared to, when the exemplar had exactly one.
@@ -1154,6 +1077,12 @@ uint64_t fingerprint(const Inputs &in) {
         mix(static_cast<uint64_t>(in.preds[i].executions));
     }
     for (int i = 0; i < in.nexemplars; ++i) mix(static_cast<uint64_t>(in.exemplars[i].queryid));
+    // Statement statistics are recorded after a statement's predicates: a cycle in between sees the predicates
+    // of a statement whose calls and time are not counted yet, so they are an input too.
+    for (int i = 0; i < in.nqueries; ++i) {
+        mix(static_cast<uint64_t>(in.queries[i].queryid));
+        mix(static_cast<uint64_t>(in.queries[i].calls));
+    }
     for (int i = 0; i < in.nidx; ++i) mix(static_cast<uint64_t>(in.idx[i].scans) + static_cast<uint64_t>(i));
     mix(static_cast<uint64_t>(index_directives.max_indexes));
     mix(static_cast<uint64_t>(index_directives.storage_budget_mb));
@@ -1163,25 +1092,48 @@ uint64_t fingerprint(const Inputs &in) {
 
 uint64_t last_fingerprint = 0;
 TimestampTz last_run = 0;
+char last_note[kNoteLen] = {0};  // the summary of the last computation, kept while the workload is unchanged
 
 void run_indexing(CycleContext &ctx, rt::Mode mode, SkillOutcome &outcome) {
     if (mode == rt::Mode::Observe) {
         set_text(outcome.note, sizeof outcome.note, "observe mode: no advice computed");
         return;
     }
+    run_index_autonomy(ctx, mode, outcome);  // builds, verifies, reverts (pg/index/index_autonomy.cpp)
     Inputs in;
     gather(in);
     uint64_t fp = fingerprint(in);
     bool unchanged = fp == last_fingerprint && last_run != 0;
     TimestampTz now = GetCurrentTimestamp();
     if (unchanged && !TimestampDifferenceExceeds(last_run, now, 60 * 1000)) {
-        set_text(outcome.note, sizeof outcome.note, "workload unchanged since the last advice");
+        char note[kNoteLen];
+        snprintf(note, sizeof note, "workload unchanged since the last advice: %s", last_note);
+        set_text(outcome.note, sizeof outcome.note, note);
         return;
     }
     gather_constants(in);
     auto *rows = static_cast<AdviceRow *>(palloc0(sizeof(AdviceRow) * kMaxAdvice));
     Outcome res;
-    cpp_guard([&] { compute(in, rows, res); });
+    // R42: what-if planning takes seconds; it must not hold one snapshot (and the xmin horizon) meanwhile.
+    // The skill's snapshot is released and every whatif_cost call plans under its own short snapshot; the
+    // skill gets a fresh one back for store(). Nothing should be written before this point in the cycle (an
+    // assigned xid holds the horizon back just the same): run_index_autonomy() above writes only when it has
+    // actions to move on (autonomous mode).
+    pgstat_report_activity(STATE_RUNNING, "rubberduck indexing: what-if planning");
+    bool released = whatif_release_snapshot();
+    PG_TRY();
+    {
+        cpp_guard([&] { compute(in, rows, res); });
+    }
+    PG_CATCH();
+    {
+        // The skill's subtransaction is aborted next, which needs no snapshot of ours at its level.
+        pgstat_report_activity(STATE_RUNNING, "rubberduck agent cycle");
+        PG_RE_THROW();
+    }
+    PG_END_TRY();
+    whatif_restore_snapshot(released);
+    pgstat_report_activity(STATE_RUNNING, "rubberduck agent cycle");
     if (res.interrupted) CHECK_FOR_INTERRUPTS();
     last_fingerprint = fp;
     last_run = now;
@@ -1201,6 +1153,7 @@ void run_indexing(CycleContext &ctx, rt::Mode mode, SkillOutcome &outcome) {
         if (!ctx.read_only) store(rows, res.declined ? 0 : res.nadvice);
     }
     set_text(outcome.note, sizeof outcome.note, note);
+    strlcpy(last_note, note, sizeof last_note);
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // A skill: a unit of capability owned by an agent (DESIGN.md §2). Its run step is called once per agent
-// cycle, inside the cycle's transaction (SPI connected, snapshot pushed) and inside its own subtransaction,
-// so one failing skill never stops the others. Skills never handle signals, latches or transactions
-// themselves.
+// cycle, inside the cycle's transaction (SPI connected, READ COMMITTED) and inside its own subtransaction
+// with a fresh snapshot pushed at that subtransaction's level, so one failing skill never stops the others.
+// Skills never handle signals, latches or transactions themselves. A skill that works for long (the index
+// advisor's what-if planning) must not hold that snapshot meanwhile: see whatif_release_snapshot() (R42).
 #pragma once
 
 #include <vector>

@@ -1,8 +1,8 @@
 // One agent = one dynamic background worker (R40). It waits on its latch for its interval, reloads directives
 // on SIGHUP, and runs a cycle: one short transaction in which each enabled skill runs in its own
-// subtransaction. A PostgreSQL ERROR anywhere in the cycle is caught (R43): logged, counted, the transaction
-// aborted, and the agent backs off and goes on. It never crashes: C++ exceptions are turned into ERRORs at
-// every crossing (R6).
+// subtransaction with its own snapshot (the cycle holds none between skills, R42). A PostgreSQL ERROR
+// anywhere in the cycle is caught (R43): logged, counted, the transaction aborted, and the agent backs off
+// and goes on. It never crashes: C++ exceptions are turned into ERRORs at every crossing (R6).
 #include <string>
 #include <vector>
 
@@ -115,7 +115,12 @@ void run_skill(CycleContext &ctx, const rt::SkillInfo &skill) {
     MemoryContextSwitchTo(oldcontext);
     PG_TRY();
     {
+        // Each skill gets a fresh snapshot at its own subtransaction level (READ COMMITTED), so the cycle
+        // holds no snapshot between skills; on an ERROR the subtransaction abort pops it (R42).
+        PushActiveSnapshot(GetTransactionSnapshot());
         skill_runner(skill.index)(ctx, skill_mode(skill.index), outcome);
+        // (A skill that released its snapshot gives one back; never pop an empty stack.)
+        if (ActiveSnapshotSet()) PopActiveSnapshot();
         ReleaseCurrentSubTransaction();
         MemoryContextSwitchTo(oldcontext);
         CurrentResourceOwner = oldowner;
@@ -161,7 +166,6 @@ void run_cycle() {
     SetCurrentStatementStartTimestamp();
     StartTransactionCommand();
     SPI_connect();
-    PushActiveSnapshot(GetTransactionSnapshot());
     pgstat_report_activity(STATE_RUNNING, "rubberduck agent cycle");
 
     maybe_inject_fault();
@@ -184,7 +188,6 @@ void run_cycle() {
         if (read_only) strlcpy(note, "hot standby: observing and advising only, never writing", sizeof note);
     }
 
-    PopActiveSnapshot();
     SPI_finish();
     CommitTransactionCommand();
     pgstat_report_activity(STATE_IDLE, nullptr);
@@ -260,6 +263,9 @@ RD_EXPORT void rubberduck_agent_main(Datum main_arg) {
     pgstat_report_appname(appname.c_str());
     // Agents' own planning never needs parallel workers, and must not take slots from the workload (R46).
     SetConfigOption("max_parallel_workers_per_gather", "0", PGC_SUSET, PGC_S_OVERRIDE);
+    // Cycles rely on READ COMMITTED: every GetTransactionSnapshot() is fresh, so long skills can take short
+    // snapshots instead of holding one transaction snapshot (and the xmin horizon) for the whole cycle (R42).
+    SetConfigOption("default_transaction_isolation", "read committed", PGC_SUSET, PGC_S_OVERRIDE);
 
     agent_context = AllocSetContextCreate(TopMemoryContext, "rubberduck agent", ALLOCSET_DEFAULT_SIZES);
     cycle_context = AllocSetContextCreate(agent_context, "rubberduck cycle", ALLOCSET_DEFAULT_SIZES);
