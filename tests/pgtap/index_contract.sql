@@ -46,7 +46,7 @@ SELECT ok(NOT has_table_privilege('public', 'rubberduck.index_advice', 'INSERT')
 
 -- Directives (defined when preloaded), with their defaults.
 SELECT is(current_setting(n), v, n || ' defaults to ' || v)
-  FROM (VALUES ('rubberduck.indexing_max_indexes', '10'), ('rubberduck.indexing_storage_budget', '-1'),
+  FROM (VALUES ('rubberduck.indexing_max_indexes', '20'), ('rubberduck.indexing_storage_budget', '-1'),
                ('rubberduck.indexing_min_improvement', '0.05'), ('rubberduck.indexing_verify_window', '10min'),
                ('rubberduck.indexing_maintenance_window', ''), ('rubberduck.indexing_unused_window', '7d')) AS x(n, v);
 SELECT is((SELECT context FROM pg_settings WHERE name = 'rubberduck.indexing_max_indexes'), 'sighup',

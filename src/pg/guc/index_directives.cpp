@@ -24,7 +24,7 @@ bool check_maintenance_window(char **newval, void **, GucSource) {
 void define_index_directives() {
     DefineCustomIntVariable("rubberduck.indexing_max_indexes",
                             "Maximum number of indexes the indexing skill recommends or builds.", nullptr,
-                            &index_directives.max_indexes, 10, 0, 1000, PGC_SIGHUP, 0, nullptr, nullptr,
+                            &index_directives.max_indexes, 20, 0, 1000, PGC_SIGHUP, 0, nullptr, nullptr,
                             nullptr);
     DefineCustomIntVariable("rubberduck.indexing_storage_budget",
                             "Total size the recommended/built indexes may take; -1 means no budget.", nullptr,

@@ -115,8 +115,9 @@ struct ConstRow {
     char *literal;  // quote_literal form
 };
 
-// What an exemplar does with a column of one of its relations, from its parse tree: reads it (anywhere: target
-// list, WHERE, JOIN ... ON, GROUP BY, ORDER BY, HAVING), or sorts / groups by it (`pos` = place in the clause).
+// What an exemplar does with a column of one of its relations, from its parse tree: reads it (anywhere:
+// target list, WHERE, JOIN ... ON, GROUP BY, ORDER BY, HAVING), or sorts / groups by it (`pos` = place in the
+// clause).
 enum UseKind : int {
     kUseRead = 0,
     kUseOrder = 1,
@@ -559,7 +560,8 @@ void note_uses(UseWalk &w, Query *q, bool top) {
                 TargetEntry *tle = get_sortgroupclause_tle(sgc, q->targetList);
                 Oid relid;
                 AttrNumber attno;
-                base_column(q, flatten_join_alias_vars(q, reinterpret_cast<Node *>(tle->expr)), &relid, &attno);
+                base_column(q, flatten_join_alias_vars(q, reinterpret_cast<Node *>(tle->expr)), &relid,
+                            &attno);
                 Oid opfamily, opcintype;
                 int16 strategy = 0;
                 bool desc = get_ordering_op_properties(sgc->sortop, &opfamily, &opcintype, &strategy) &&
@@ -574,7 +576,8 @@ void note_uses(UseWalk &w, Query *q, bool top) {
             TargetEntry *tle = get_sortgroupclause_tle(sgc, q->targetList);
             Oid relid;
             AttrNumber attno;
-            if (base_column(q, flatten_join_alias_vars(q, reinterpret_cast<Node *>(tle->expr)), &relid, &attno))
+            if (base_column(q, flatten_join_alias_vars(q, reinterpret_cast<Node *>(tle->expr)), &relid,
+                            &attno))
                 add_use(w, relid, kUseGroup, attno, pos++, false);
         }
     }
@@ -616,7 +619,9 @@ void gather_constants(Inputs &in) {
                 note_uses(uw, q, true);
             }
             SetUserIdAndSecContext(save_user, save_sec);
-            ReleaseCurrentSubTransaction();
+            // Rolled back, not committed: the relation locks parse analysis took are released now instead of
+            // at the end of the cycle (the collected rows live in `cxt`, outside the subtransaction).
+            RollbackAndReleaseCurrentSubTransaction();
         }
         PG_CATCH();
         {
@@ -749,7 +754,8 @@ void apply_exemplar_uses(const Inputs &in, const std::map<Oid, size_t> &rel_inde
                 std::sort(ru.group.begin(), ru.group.end());
                 use->group_by.clear();
                 for (const auto &g : ru.group)
-                    if (std::find(use->group_by.begin(), use->group_by.end(), g.second) == use->group_by.end())
+                    if (std::find(use->group_by.begin(), use->group_by.end(), g.second) ==
+                        use->group_by.end())
                         use->group_by.push_back(g.second);
             }
             use->has_limit = use->has_limit || qu.limit;
@@ -1077,8 +1083,8 @@ uint64_t fingerprint(const Inputs &in) {
         mix(static_cast<uint64_t>(in.preds[i].executions));
     }
     for (int i = 0; i < in.nexemplars; ++i) mix(static_cast<uint64_t>(in.exemplars[i].queryid));
-    // Statement statistics are recorded after a statement's predicates: a cycle in between sees the predicates
-    // of a statement whose calls and time are not counted yet, so they are an input too.
+    // Statement statistics are recorded after a statement's predicates: a cycle in between sees the
+    // predicates of a statement whose calls and time are not counted yet, so they are an input too.
     for (int i = 0; i < in.nqueries; ++i) {
         mix(static_cast<uint64_t>(in.queries[i].queryid));
         mix(static_cast<uint64_t>(in.queries[i].calls));
@@ -1094,12 +1100,7 @@ uint64_t last_fingerprint = 0;
 TimestampTz last_run = 0;
 char last_note[kNoteLen] = {0};  // the summary of the last computation, kept while the workload is unchanged
 
-void run_indexing(CycleContext &ctx, rt::Mode mode, SkillOutcome &outcome) {
-    if (mode == rt::Mode::Observe) {
-        set_text(outcome.note, sizeof outcome.note, "observe mode: no advice computed");
-        return;
-    }
-    run_index_autonomy(ctx, mode, outcome);  // builds, verifies, reverts (pg/index/index_autonomy.cpp)
+void advise(CycleContext &ctx, SkillOutcome &outcome) {
     Inputs in;
     gather(in);
     uint64_t fp = fingerprint(in);
@@ -1116,9 +1117,8 @@ void run_indexing(CycleContext &ctx, rt::Mode mode, SkillOutcome &outcome) {
     Outcome res;
     // R42: what-if planning takes seconds; it must not hold one snapshot (and the xmin horizon) meanwhile.
     // The skill's snapshot is released and every whatif_cost call plans under its own short snapshot; the
-    // skill gets a fresh one back for store(). Nothing should be written before this point in the cycle (an
-    // assigned xid holds the horizon back just the same): run_index_autonomy() above writes only when it has
-    // actions to move on (autonomous mode).
+    // skill gets a fresh one back for store(). Nothing is written before this point in the cycle (an
+    // assigned xid holds the horizon back just the same): run_index_autonomy() runs after advise().
     pgstat_report_activity(STATE_RUNNING, "rubberduck indexing: what-if planning");
     bool released = whatif_release_snapshot();
     PG_TRY();
@@ -1154,6 +1154,17 @@ void run_indexing(CycleContext &ctx, rt::Mode mode, SkillOutcome &outcome) {
     }
     set_text(outcome.note, sizeof outcome.note, note);
     strlcpy(last_note, note, sizeof last_note);
+}
+
+void run_indexing(CycleContext &ctx, rt::Mode mode, SkillOutcome &outcome) {
+    if (mode == rt::Mode::Observe) {
+        set_text(outcome.note, sizeof outcome.note, "observe mode: no advice computed");
+        return;
+    }
+    advise(ctx, outcome);
+    // After the what-if planning: autonomy may write (and so hold a transaction id), which must not hold the
+    // xmin horizon back while the advisor plans (R42). It builds, verifies and reverts from the fresh advice.
+    run_index_autonomy(ctx, mode, outcome);  // pg/index/index_autonomy.cpp
 }
 
 }  // namespace
