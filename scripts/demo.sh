@@ -44,7 +44,7 @@ FROM generate_series(1, 200000) g;
 ANALYZE;
 SQL
 
-echo "== running a short workload (lookups by email, queue polls, an N+1 loop, reports)"
+echo "== running a short workload in PL/pgSQL (lookups by email, queue polls, an N+1 loop, reports)"
 psql_app <<'SQL'
 DO $$
 DECLARE r record; n int;
@@ -61,8 +61,28 @@ BEGIN
 END $$;
 SELECT status, count(*), sum(total) FROM orders GROUP BY status;
 SQL
+echo "== the application's traffic: pgbench sends lookups by email, queue polls and per-customer counts for 20 s"
+cat >"$root/by_email.sql" <<'EOF3'
+\set e random(1, 50000)
+SELECT id, name FROM customers WHERE lower(email) = 'user' || :e || '@example.com';
+EOF3
+cat >"$root/queue_poll.sql" <<'EOF3'
+SELECT id FROM orders WHERE status = 'queued' ORDER BY priority, created_at LIMIT 10;
+EOF3
+cat >"$root/per_customer.sql" <<'EOF3'
+\set c random(1, 50000)
+SELECT count(*), sum(total) FROM orders WHERE customer_id = :c;
+EOF3
+chmod a+r "$root"/*.sql
+as_pg "$pgbin/pgbench" -n -h "$root" -p "$port" -U postgres -M prepared -c 2 -T 20 \
+  -f "$root/by_email.sql@3" -f "$root/queue_poll.sql@1" -f "$root/per_customer.sql@2" appdb 2>&1 | grep -E "^(tps|number of transactions actually)" || true
 for agent in query_optimizer data_persistence migration health_sensor; do
   psql_app -c "SELECT rubberduck.wake_agent('$agent')" >/dev/null 2>&1 || true
+done
+# The advisor may need another cycle when its what-if budget ran out on a busy machine.
+for _ in 1 2 3 4 5; do
+  [[ $(psql_app -At -c "SELECT count(*) FROM rubberduck.index_advice WHERE status = 'advised'" 2>/dev/null || echo 0) != 0 ]] && break
+  psql_app -c "SELECT rubberduck.wake_agent('data_persistence')" >/dev/null 2>&1 || true
 done
 
 show() {
@@ -76,6 +96,15 @@ show rubberduck.skills "SELECT skill, agent, enabled, runs, note FROM rubberduck
 show rubberduck.query_insights "SELECT left(query, 60) AS query, calls, round(mean_ms::numeric, 3) AS mean_ms, flags FROM rubberduck.query_insights ORDER BY total_ms DESC LIMIT 10"
 show rubberduck.index_advice "SELECT ddl, est_improvement_pct, queries_improved FROM rubberduck.index_advice"
 show rubberduck.index_health "SELECT relation, index, issue, fix_sql FROM rubberduck.index_health"
+# Acting on advice by hand (what rubberduck.indexing_mode = 'autonomous' does by itself, one index at a time):
+# build the top advice concurrently, wait for the build, and show the audit row the agent will verify.
+top=$(psql_app -At -c "SELECT id FROM rubberduck.index_advice WHERE status = 'advised' ORDER BY est_improvement_pct DESC NULLS LAST LIMIT 1" 2>/dev/null || true)
+if [[ -n $top ]]; then
+  echo; echo "== SELECT rubberduck.apply_index_advice($top); CALL rubberduck.wait_action(...)"
+  action=$(psql_app -At -c "SELECT rubberduck.apply_index_advice($top)")
+  psql_app -c "CALL rubberduck.wait_action($action, '2 min')"
+  show rubberduck.actions "SELECT id, action, target, status, left(sql, 70) AS sql, reason FROM rubberduck.actions ORDER BY id"
+fi
 if [[ $(psql_app -At -c "SELECT to_regprocedure('rubberduck.analyze_migration(text)') IS NOT NULL") == t ]]; then
   echo; echo "== rubberduck.analyze_migration('ALTER TABLE orders ADD COLUMN note text NOT NULL; CREATE INDEX ON orders (status)')"
   psql_app -c "SELECT statement_no, rule, severity, lock_mode, left(message, 70) AS message FROM rubberduck.analyze_migration('ALTER TABLE orders ADD COLUMN note text NOT NULL; CREATE INDEX ON orders (status)')"
