@@ -23,13 +23,30 @@
 //        bitmap page; NULLs are not indexed. Measured 1M int4: 4098 pages; 600k: 2050 (estimate 3586 / 2050).
 // brin:  one summary tuple per 128 heap pages (2 values per key for minmax) + revmap (1360 ranges per page)
 //        + metapage. Measured: 14286 heap pages → 3 pages.
-// gin (gin_trgm_ops): rough — (characters + 2) trigrams per non-NULL row at ~2.8 bytes per compressed posting
-//        entry (measured 61.9 MB for 1M rows of 20-character random strings; estimate 62 MB).
-//        Natural-language text shares trigrams and compresses better, so this errs large.
+// gin (gin_trgm_ops), from the layout in PostgreSQL 15 src/backend/access/gin (ginbuild, ginentrypage.c,
+//        gindatapage.c, ginpostinglist.c): one entry per distinct trigram (key); its heap TIDs are stored as
+//        varbyte-encoded deltas of (block << 11 | offset) — inline in the entry tuple when that tuple fits
+//        GinMaxItemSize (2712 bytes), else as a posting tree of whole 8 kB leaf pages (packed full during the
+//        build). So the size depends on how many keys there are and how many rows each key has, not only on the
+//        total of trigrams. Those come from the column's sample in pg_statistic (MCV list and histogram bounds,
+//        SizeEstimatorOptions::column_samples): the trigrams of each sample value (pg_trgm's rules: lower-cased
+//        alphanumeric words padded "  w "), each key's row fraction from the sample weights; keys seen in one
+//        sample value only (singletons) stand for the rare keys, whose number beyond the sample is the Chao1
+//        estimate f1²/(2·f2), capped by the trigrams the sample alphabet A can form (A³ + 2A² + 2A); the
+//        singletons' rows are spread over singletons + unseen. A key of n rows spread over a heap of R rows at
+//        r rows per page has TID gaps of mean R/n rows (exponential), hence expected delta bytes
+//        1 + E[min(1, G/r)] + P(G > 8r) + P(G > 1024r) (+ 8 bytes header per posting segment). Per key class the
+//        row count is Poisson-spread (3-point Gauss–Hermite) so the inline/tree threshold is smooth. Entry pages
+//        are counted at 75 % fill (sorted inserts split 50/50; measured 70-80 %).
+//        Without sample values (no ANALYZE, non-text column) the old rough rule remains: (characters + 2)
+//        trigrams per row at gin_bytes_per_entry (2.8) bytes, flagged approximate. Not modelled: several
+//        accumulator flushes when the trigram TIDs exceed maintenance_work_mem (they leave entry pages emptier).
 #pragma once
 #include "core/common/no_postgres.h"
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "core/index/index_model.h"
 
@@ -40,7 +57,18 @@ struct SizeEstimatorOptions {
     int btree_leaf_fillfactor = 90;
     int hash_fillfactor = 75;
     int brin_pages_per_range = 128;
-    double gin_bytes_per_entry = 2.8;
+    double gin_bytes_per_entry = 2.8;  // non-trigram GIN, and trigram GIN without sample values
+    // Sample values of text columns for the trigram GIN model, keyed by column name (ColumnStats::name).
+    struct SampleValue {
+        std::string text;
+        double weight = 0;    // fraction of the table's rows this value stands for
+        bool common = false;  // from the MCV list (not a histogram bound)
+    };
+    struct ColumnSample {
+        std::string column;
+        std::vector<SampleValue> values;
+    };
+    std::vector<ColumnSample> column_samples;
 };
 
 struct SizeEstimate {
@@ -62,5 +90,9 @@ SizeEstimate estimate_index_size(const IndexDef &def, const RelationStats &rel,
 // Number of distinct values of a column from pg_stats' n_distinct (negative = fraction of rows); unknown (0)
 // is treated as all-distinct.
 double distinct_values(const ColumnStats &column, double rows);
+
+// Distinct trigrams pg_trgm extracts from one value (ASCII case-folded; bytes >= 0x80 count as word characters,
+// each UTF-8 character one unit), as 3-character strings with blanks for the padding.
+std::vector<std::string> trigrams_of(const std::string &value);
 
 }  // namespace rubberduck::core::index
