@@ -284,7 +284,7 @@ TEST(IndexSizeEstimator, GinTrigramSmallAlphabetCapsKeys) {
     auto r = trgm_table(1000000, codes, &d, &o, 11);
     auto e = estimate_index_size(d, r, 1.0, o);
     EXPECT_FALSE(e.approximate);
-    // 1M rows × ~13 keys: ~1.1 bytes per TID (dense) → ~1700 pages; the rough rule says 13 × 2.8 MB.
+    // 1M rows × ≤ 11 trigrams at ~1 byte per TID (dense posting trees) → ~1300 pages; the rough rule: ~4100.
     EXPECT_GT(e.pages, 1000);
     EXPECT_LT(e.pages, 3000);
 }
