@@ -1,14 +1,17 @@
 -- The size a hypothetical index is given (rubberduck.hypothetical_index_size, the pages the what-if planner
 -- assumes) against the real index built afterwards: within 20 % for btree and hash shapes. ANALYZE samples vary,
 -- so only the verdict is printed (bench/index_advisor/size_check.sh prints the figures on a million rows).
--- A trigram GIN index is the known weak spot: its size depends on how many distinct trigrams the column holds
--- (each long posting list takes whole posting-tree pages), which column statistics do not tell; the estimate is
--- only held to a factor of 2.5 (it is 0.84 of the real size on a million rows, 0.49 on 200 000).
+-- A trigram GIN index is estimated from the column's pg_statistic sample (distinct trigrams and rows per
+-- trigram decide inline posting lists vs whole-page posting trees), also held to 20 %. The model assumes the
+-- build keeps all trigram TIDs in memory at once (one flush); with a small maintenance_work_mem GIN flushes
+-- several times and its entry pages end up emptier (200 000 md5 rows: 37.3 MB at 64MB vs 28.5 MB at 256MB),
+-- so this test builds with 256MB.
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS rubberduck_agents;
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 RESET client_min_messages;
 SET max_parallel_maintenance_workers = 0;
+SET maintenance_work_mem = '256MB';
 
 CREATE TABLE se_t (
     id bigint NOT NULL, n4 int NOT NULL, low int NOT NULL, ref varchar(40) NOT NULL, email text NOT NULL,
@@ -32,7 +35,8 @@ INSERT INTO se_shapes (shape, ddl) VALUES
     ('btree partial 1 %', 'CREATE INDEX se_i7 ON se_t (created_at) WHERE status = ''queued'''),
     ('btree expression', 'CREATE INDEX se_i8 ON se_t (lower(email))'),
     ('hash', 'CREATE INDEX se_i9 ON se_t USING hash (n4)'),
-    ('gin trigram', 'CREATE INDEX se_i10 ON se_t USING gin (note gin_trgm_ops)');
+    ('gin trigram', 'CREATE INDEX se_i10 ON se_t USING gin (note gin_trgm_ops)'),
+    ('gin trigram email', 'CREATE INDEX se_i11 ON se_t USING gin (email gin_trgm_ops)');
 
 -- Estimate every shape first (nothing exists yet), then build each for real.
 UPDATE se_shapes SET estimated = rubberduck.hypothetical_index_size(ddl);
@@ -46,8 +50,7 @@ END $$;
 UPDATE se_shapes s SET real_bytes = pg_relation_size(('public.' || split_part(s.ddl, ' ', 3 + (s.ddl LIKE 'CREATE UNIQUE%')::int))::regclass);
 
 SELECT shape, estimated > 0 AS estimated, real_bytes > 0 AS built,
-       CASE WHEN shape LIKE 'gin%' THEN estimated::float8 / real_bytes BETWEEN 0.4 AND 2.5
-            ELSE abs(estimated::float8 / real_bytes - 1) <= 0.20 END AS within_bound
+       abs(estimated::float8 / real_bytes - 1) <= 0.20 AS within_bound
 FROM se_shapes ORDER BY shape;
 
 -- Nothing was left behind by the estimates: only the indexes built above exist.

@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <string>
+#include <vector>
+
 #include "core/index/index_size_estimator.h"
 
 using namespace rubberduck::core::index;
@@ -180,4 +184,133 @@ TEST(IndexSizeEstimator, DistinctValuesConvention) {
     EXPECT_DOUBLE_EQ(distinct_values(c, 1000), 7);
     c.n_distinct = 0;
     EXPECT_DOUBLE_EQ(distinct_values(c, 1000), 1000);
+}
+
+// ---- trigram GIN model ----
+
+namespace {
+
+// Deterministic 32-character lower-case hex strings (like md5(g::text)).
+std::vector<std::string> hex_values(int n, uint32_t seed) {
+    std::vector<std::string> out;
+    uint32_t x = seed;
+    for (int i = 0; i < n; ++i) {
+        std::string s;
+        for (int c = 0; c < 32; ++c) {
+            x = x * 1664525u + 1013904223u;
+            s += "0123456789abcdef"[(x >> 24) & 15];
+        }
+        out.push_back(s);
+    }
+    return out;
+}
+
+// A table like bench/index_advisor/size_check.sh's sz (55 rows per heap page) with a `note` text column whose
+// pg_statistic sample is 101 histogram bounds.
+RelationStats trgm_table(double rows, const std::vector<std::string> &values, IndexDef *def,
+                         SizeEstimatorOptions *o, double width = 33) {
+    RelationStats r;
+    r.name = "t";
+    r.reltuples = rows;
+    r.relpages = std::ceil(rows / 55);
+    r.columns = {{"note", 1, "text", width, 0, -1, 0, false, {}}};
+    *def = on({"note"}, IndexMethod::kGin);
+    def->keys[0].opclass = "gin_trgm_ops";
+    SizeEstimatorOptions::ColumnSample s;
+    s.column = "note";
+    for (const auto &v : values) s.values.push_back({v, 1.0 / values.size(), false});
+    o->column_samples = {s};
+    return r;
+}
+
+}  // namespace
+
+TEST(IndexSizeEstimator, TrigramsFollowPgTrgmRules) {
+    auto t = trigrams_of("Ab-c ab");
+    std::vector<std::string> want{"  a", "  c", " ab", " c ", "ab "};
+    EXPECT_EQ(t, want);
+    EXPECT_TRUE(trigrams_of("--- !!").empty());
+    EXPECT_EQ(trigrams_of(std::string(32, 'f')).size(), 4u);  // "  f", " ff", "fff", "ff "
+}
+
+TEST(IndexSizeEstimator, GinTrigramHexMatchesPostgresAt200kRows) {
+    IndexDef d;
+    SizeEstimatorOptions o;
+    auto r = trgm_table(200000, hex_values(101, 7), &d, &o);
+    auto e = estimate_index_size(d, r, 1.0, o);
+    EXPECT_FALSE(e.approximate);
+    // Measured on PostgreSQL 15 (maintenance_work_mem 256MB): 3651 pages, 2971 of them one-page posting trees.
+    EXPECT_NEAR(static_cast<double>(e.pages), 3651, 3651 * 0.2);
+}
+
+TEST(IndexSizeEstimator, GinTrigramInlineThenPostingTreeRegimes) {
+    IndexDef d;
+    SizeEstimatorOptions o;
+    auto hex = hex_values(101, 11);
+    // 20 000 rows: ~150 rows per trigram, every posting list fits inline in its entry tuple (~2 bytes per TID).
+    auto small = estimate_index_size(d, trgm_table(20000, hex, &d, &o), 1.0, o);
+    EXPECT_LT(small.pages, 20000.0 * 33 * 3 / 8192);
+    // 400 000 rows: ~3000 rows per trigram, each of the ~4600 keys needs its own posting tree page(s).
+    auto big = estimate_index_size(d, trgm_table(400000, hex, &d, &o), 1.0, o);
+    EXPECT_GT(big.pages, 4000);
+    // The posting-tree regime costs more per TID than the inline one.
+    EXPECT_GT(static_cast<double>(big.pages) / 400000, static_cast<double>(small.pages) / 20000);
+}
+
+TEST(IndexSizeEstimator, GinTrigramMonotonicInRows) {
+    IndexDef d;
+    SizeEstimatorOptions o;
+    auto hex = hex_values(101, 3);
+    int64_t last = 0;
+    for (double rows = 1000; rows <= 5e6; rows *= 1.3) {
+        auto e = estimate_index_size(d, trgm_table(rows, hex, &d, &o), 1.0, o);
+        EXPECT_GE(e.pages, last) << rows;
+        last = e.pages;
+    }
+}
+
+TEST(IndexSizeEstimator, GinTrigramSmallAlphabetCapsKeys) {
+    // Codes over {a, b}: at most 2³ + 2·2² + 2·2 = 20 trigrams, so a few huge posting trees — far below
+    // the per-character rough rule.
+    std::vector<std::string> codes;
+    auto hex = hex_values(101, 5);
+    for (auto &h : hex) {
+        std::string s;
+        for (char c : h.substr(0, 10)) s += (c < '8' ? 'a' : 'b');
+        codes.push_back(s);
+    }
+    IndexDef d;
+    SizeEstimatorOptions o;
+    auto r = trgm_table(1000000, codes, &d, &o, 11);
+    auto e = estimate_index_size(d, r, 1.0, o);
+    EXPECT_FALSE(e.approximate);
+    // 1M rows × ≤ 11 trigrams at ~1 byte per TID (dense posting trees) → ~1300 pages; the rough rule: ~4100.
+    EXPECT_GT(e.pages, 1000);
+    EXPECT_LT(e.pages, 3000);
+}
+
+TEST(IndexSizeEstimator, GinTrigramBadSampleFallsBack) {
+    IndexDef d;
+    SizeEstimatorOptions o;
+    auto r = trgm_table(100000, {"", "--", "!!"}, &d, &o);
+    auto e = estimate_index_size(d, r, 1.0, o);
+    EXPECT_TRUE(e.approximate);  // no trigrams in the sample: the rough rule
+    EXPECT_GT(e.pages, 1);
+    o.column_samples[0].values = {{"abc", -1, false}, {"abd", 0, false}};  // unusable weights
+    EXPECT_TRUE(estimate_index_size(d, r, 1.0, o).approximate);
+    r.reltuples = 0;
+    r.relpages = 0;
+    o = {};
+    trgm_table(0, hex_values(5, 1), &d, &o);
+    EXPECT_LE(estimate_index_size(d, r, 1.0, o).pages, 3);
+}
+
+TEST(IndexSizeEstimator, GinTrigramHexMatchesPostgresAtOneMillionRows) {
+    IndexDef d;
+    SizeEstimatorOptions o;
+    auto r = trgm_table(1000000, hex_values(101, 7), &d, &o);
+    r.relpages = 18182;
+    auto e = estimate_index_size(d, r, 1.0, o);
+    // Measured: 108.67 MB (13910 pages): ~4100 interior trigrams × (2 leaves + 1 root) of 7300 TIDs each.
+    EXPECT_NEAR(static_cast<double>(e.pages), 13910, 13910 * 0.2);
 }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <map>
+#include <set>
 #include <stdexcept>
 #include <string>
 
@@ -250,26 +252,216 @@ SizeEstimate estimate_brin(const IndexDef &def, const RelationStats &rel, const 
     return e;
 }
 
+// ---- trigram GIN model (see the header) ----
+
+constexpr double kGinEntryFill = 0.75;
+
+// Bytes of one varbyte-encoded TID delta, expected over exponential gaps of mean `gap` rows at `rpp` rows per
+// heap page: 1 byte within a page; crossing a page the delta is ~(pages << 11): 2 bytes below 8 pages, 3 below
+// 1024, 4 beyond.
+double delta_bytes(double gap, double rpp) {
+    gap = std::max(gap, 1.0);
+    rpp = std::max(rpp, 1.0);
+    double cross = (gap / rpp) * (1.0 - std::exp(-rpp / gap));
+    return 1.0 + cross + std::exp(-8.0 * rpp / gap) + std::exp(-1024.0 * rpp / gap);
+}
+
+struct KeyClass {
+    double keys;   // keys in this class
+    double items;  // rows (TIDs) per key
+};
+
+struct GinLayout {
+    double entry_bytes = 0;  // entry tuples incl. line pointers
+    double data_pages = 0;   // posting tree pages
+};
+
+// Adds `keys` keys of `n` TIDs each to the layout.
+void add_keys(GinLayout &g, double keys, double n, double heap_rows, double rpp, double bs) {
+    if (keys <= 0 || n <= 0) return;
+    n = std::max(1.0, n);
+    const double b = delta_bytes(heap_rows / n, rpp);
+    const double max_item = std::floor((bs - 40 - 8) / 3 / 8) * 8;  // GinMaxItemSize: 2712 at 8 kB
+    const double inline_tuple = static_cast<double>(maxalign(12 + 8 + (n - 1) * b));
+    if (inline_tuple <= max_item) {
+        g.entry_bytes += keys * (inline_tuple + kItemId);
+        return;
+    }
+    const double leaf_space = bs - kPageHeader - 8 - 8;  // GinDataPageMaxDataSize: 8152
+    const double data = n * b + 8 * std::ceil(n * b / 256);  // segment headers (~256-byte segments)
+    double leaves = std::ceil(data / leaf_space);
+    double inner = 0;
+    for (double level = leaves; level > 1;) {
+        level = std::ceil(level / std::floor(leaf_space / 12));  // PostingItem: 12 bytes
+        inner += level;
+    }
+    g.entry_bytes += keys * (16 + kItemId);
+    g.data_pages += keys * (leaves + inner);
+}
+
+// Keys and rows per key of a trigram GIN index over `nonnull_rows` values, from sample values (see header).
+// Returns false when the sample has no usable text.
+bool trigram_classes(const std::vector<SizeEstimatorOptions::SampleValue> &sample, double nonnull_rows,
+                     std::vector<KeyClass> *out, double *per_row) {
+    struct Seen {
+        double common_weight = 0;  // row fraction from MCV values
+        int count = 0;             // histogram values holding the key
+    };
+    std::map<std::string, Seen> keys;
+    std::set<std::string> alphabet;
+    double total_w = 0, trigram_w = 0, hist_w = 0;
+    int hist_n = 0;
+    for (const auto &v : sample) {
+        if (!(v.weight > 0) || !std::isfinite(v.weight)) continue;
+        auto tri = trigrams_of(v.text);
+        total_w += v.weight;
+        trigram_w += v.weight * static_cast<double>(tri.size());
+        if (!v.common) {
+            hist_w += v.weight;
+            ++hist_n;
+        }
+        for (const auto &t : tri) {
+            Seen &k = keys[t];
+            if (v.common) k.common_weight += v.weight;
+            else k.count += 1;
+            for (size_t i = 0; i < t.size();) {  // the alphabet: word characters (UTF-8 units)
+                unsigned char c = static_cast<unsigned char>(t[i]);
+                size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+                if (c != ' ') alphabet.insert(t.substr(i, len));
+                i += len;
+            }
+        }
+    }
+    if (total_w <= 0 || keys.empty()) return false;
+    *per_row = trigram_w / total_w;
+    // Word-start, word-edge and interior trigrams (2, 1, 0 blanks) are different populations (a word has one
+    // start but many interior trigrams), so the sample counts are smoothed per population:
+    const double w_hist = hist_n > 0 ? hist_w / hist_n : 0;
+    const double a = static_cast<double>(alphabet.size());
+    out->clear();
+    double mass = 0;
+    for (int blanks = 0; blanks <= 2; ++blanks) {
+        auto in_group = [&](const std::string &t) {
+            return static_cast<int>(std::count(t.begin(), t.end(), ' ')) == blanks;
+        };
+        // f[r] = keys of the population seen in exactly r histogram values.
+        std::map<int, double> f;
+        double seen = 0;
+        for (const auto &[key, k] : keys) {
+            if (!in_group(key)) continue;
+            seen += 1;
+            if (k.count > 0) f[k.count] += 1;
+        }
+        auto fr = [&](int r) {
+            auto it = f.find(r);
+            return it == f.end() ? 0.0 : it->second;
+        };
+        // Keys the sample missed (Chao1), capped by what the alphabet can form.
+        const double f1 = fr(1), f2 = fr(2);
+        double f0 = 0;
+        if (hist_n > 0 && f1 > 0) f0 = f2 > 0 ? f1 * f1 / (2 * f2) : f1 * (f1 - 1) / 2;
+        const double cap = blanks == 0 ? a * a * a : blanks == 1 ? 2 * a * a : 2 * a;
+        f0 = std::clamp(cap - seen, 0.0, f0);
+        // Empirical Bayes (Poisson counts, gamma-distributed key rates fitted by moments over the seen and
+        // unseen keys): a key seen r times expects (r + α)/(1 + α/μ). Near-uniform keys (random codes) shrink
+        // to the mean μ; skewed ones (words) keep their counts.
+        const double nkeys = seen + f0;
+        double sum = 0, sum2 = 0;
+        for (const auto &[r, n] : f) {
+            sum += r * n;
+            sum2 += static_cast<double>(r) * r * n;
+        }
+        const double mu = nkeys > 0 ? sum / nkeys : 0;
+        const double var = nkeys > 0 ? sum2 / nkeys - mu * mu : 0;
+        const double alpha = mu > 0 ? mu * mu / std::max(var - mu, 1e-3 * mu * mu) : 0;
+        auto expected = [&](double r) { return mu > 0 ? (r + alpha) / (1 + alpha / mu) : r; };
+        for (const auto &[key, k] : keys) {
+            if (!in_group(key)) continue;
+            const double p = k.common_weight + (k.count > 0 || mu > 0 ? expected(k.count) : 0) * w_hist;
+            if (p > 0) out->push_back({1, p});
+            mass += p;
+        }
+        if (f0 > 0 && expected(0) > 0) {
+            out->push_back({f0, expected(0) * w_hist});
+            mass += f0 * expected(0) * w_hist;
+        }
+    }
+    if (!(mass > 0)) return false;
+    // Scale so the keys hold all the trigrams the rows have (nonnull_rows × per_row TIDs).
+    const double total = nonnull_rows * *per_row;
+    for (auto &kc : *out) kc.items = kc.items / mass * total;
+    // A key has at least one row: merge tiny classes' keys when the table is small.
+    for (auto &kc : *out) {
+        if (kc.items < 1) {
+            kc.keys *= kc.items;
+            kc.items = 1;
+        }
+    }
+    return true;
+}
+
 SizeEstimate estimate_gin(const IndexDef &def, const RelationStats &rel, double rows,
                           const SizeEstimatorOptions &o) {
     SizeEstimate e;
-    double entries = 0;
+    e.index_tuples = rows;
+    double entries = 0;  // rough rule (non-trigram keys, trigram keys without a sample)
+    GinLayout g;
+    bool layout_used = false;
+    const double bs = o.block_size;
+    const double heap_rows = std::max(rel.reltuples, rows);
+    const double rpp = rel.relpages > 0 ? std::max(1.0, rel.reltuples / rel.relpages) : 50.0;
     for (const auto &k : def.keys) {
         const ColumnStats *c = rel.find_column(k.column);
         if (!c) e.approximate = true;
         double width = c ? std::max(1.0, c->avg_width) : 8.0;
         double nonnull = rows * (1.0 - (c ? std::clamp(c->null_frac, 0.0, 1.0) : 0.0));
-        double per_row;
         if (k.opclass.find("trgm") != std::string::npos) {
-            per_row = std::max(1.0, width - 1) + 2;  // characters + padding trigrams
+            const SizeEstimatorOptions::ColumnSample *sample = nullptr;
+            for (const auto &cs : o.column_samples) {
+                if (cs.column == k.column) sample = &cs;
+            }
+            std::vector<KeyClass> classes;
+            double per_row = 0;
+            if (sample && nonnull >= 1 && trigram_classes(sample->values, nonnull, &classes, &per_row)) {
+                layout_used = true;
+                for (const auto &kc : classes) {
+                    // Rows per key vary around the class mean: Poisson (variance n) plus the sample
+                    // estimate's own error (taken as 10 %); 5-point Gauss–Hermite quadrature over that spread
+                    // keeps the inline / posting-tree threshold smooth.
+                    const double sd = std::sqrt(kc.items + 0.01 * kc.items * kc.items);
+                    const double z[5] = {-2.857, -1.356, 0, 1.356, 2.857};
+                    const double w[5] = {0.01126, 0.22208, 0.53333, 0.22208, 0.01126};
+                    for (int q = 0; q < 5; ++q) {
+                        const double n = std::clamp(kc.items + z[q] * sd, 1.0, std::max(1.0, nonnull));
+                        add_keys(g, kc.keys * w[q], n, heap_rows, rpp, bs);
+                    }
+                }
+                continue;
+            }
+            e.approximate = true;
+            entries += nonnull * (std::max(1.0, width - 1) + 2);  // characters + padding trigrams
         } else {
-            per_row = std::max(1.0, width / 10.0);  // arrays / jsonb: roughly one key per 10 stored bytes
+            entries += nonnull * std::max(1.0, width / 10.0);  // arrays / jsonb: ~one key per 10 stored bytes
         }
-        entries += nonnull * per_row;
     }
-    e.index_tuples = rows;
-    e.leaf_pages = static_cast<int64_t>(std::ceil(entries * o.gin_bytes_per_entry / o.block_size));
-    e.pages = e.leaf_pages + 2;  // metapage + root
+    double pages = 0;
+    if (layout_used) {
+        const double entry_space = (bs - kPageHeader - 8) * kGinEntryFill;
+        const double entry_leaves = std::max(1.0, std::ceil(g.entry_bytes / entry_space));
+        double entry_inner = 0;
+        for (double level = entry_leaves; level > 1;) {
+            level = std::ceil(level / std::floor(entry_space / 20));
+            entry_inner += level;
+        }
+        pages += entry_leaves + entry_inner + std::ceil(g.data_pages);
+        e.leaf_pages = static_cast<int64_t>(entry_leaves + std::ceil(g.data_pages));
+    }
+    if (entries > 0 || !layout_used) {
+        const double rough = std::ceil(entries * o.gin_bytes_per_entry / bs);
+        pages += rough + (layout_used ? 0 : 1);  // + root
+        e.leaf_pages += static_cast<int64_t>(rough);
+    }
+    e.pages = static_cast<int64_t>(pages) + 1;  // + metapage
     e.bytes = e.pages * o.block_size;
     return e;
 }
@@ -280,6 +472,39 @@ double distinct_values(const ColumnStats &column, double rows) {
     if (column.n_distinct > 0) return std::min(column.n_distinct, std::max(rows, 1.0));
     if (column.n_distinct < 0) return std::max(1.0, -column.n_distinct * rows);
     return std::max(rows, 1.0);
+}
+
+std::vector<std::string> trigrams_of(const std::string &value) {
+    // pg_trgm (trgm_op.c generate_trgm): words are runs of alphanumeric characters, lower-cased, each padded
+    // with two blanks in front and one behind; every 3 consecutive characters of a padded word is a trigram.
+    std::set<std::string> out;
+    std::vector<std::string> word;  // characters (UTF-8 units)
+    auto flush = [&] {
+        if (word.empty()) return;
+        std::vector<std::string> padded{" ", " "};
+        padded.insert(padded.end(), word.begin(), word.end());
+        padded.push_back(" ");
+        for (size_t i = 0; i + 2 < padded.size(); ++i) out.insert(padded[i] + padded[i + 1] + padded[i + 2]);
+        word.clear();
+    };
+    size_t i = 0;
+    while (i < value.size()) {
+        unsigned char c = static_cast<unsigned char>(value[i]);
+        size_t len = 1;
+        if (c >= 0xF0) len = 4;
+        else if (c >= 0xE0) len = 3;
+        else if (c >= 0xC0) len = 2;
+        if (c >= 0x80) {
+            word.push_back(value.substr(i, len));
+        } else if (std::isalnum(c)) {
+            word.push_back(std::string(1, static_cast<char>(std::tolower(c))));
+        } else {
+            flush();
+        }
+        i += len;
+    }
+    flush();
+    return {out.begin(), out.end()};
 }
 
 SizeEstimate estimate_index_size(const IndexDef &def, const RelationStats &rel, double predicate_selectivity,

@@ -69,6 +69,16 @@ SizeOut estimate_size(const HypoIndex *h, double rel_tuples, double rel_pages, d
             }
         }
         ci::SizeEstimatorOptions options;
+        for (int i = 0; i < h->nkeycolumns; ++i) {
+            if (h->stats[i].nsamples <= 0) continue;
+            ci::SizeEstimatorOptions::ColumnSample sample;
+            sample.column = "c" + std::to_string(i + 1);
+            for (int v = 0; v < h->stats[i].nsamples; ++v) {
+                sample.values.push_back(
+                    {h->stats[i].sample_text[v], h->stats[i].sample_weight[v], h->stats[i].sample_common[v]});
+            }
+            options.column_samples.push_back(std::move(sample));
+        }
         if (h->fillfactor > 0 && def.method == ci::IndexMethod::kBtree)
             options.btree_leaf_fillfactor = h->fillfactor;
         if (h->fillfactor > 0 && def.method == ci::IndexMethod::kHash)

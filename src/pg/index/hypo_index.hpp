@@ -18,6 +18,12 @@ struct HypoColumnStats {
     double avg_width;
     double null_frac;
     double n_distinct;
+    // GIN only: MCV values and histogram bounds as text (palloc'd with the HypoIndex), each with the fraction
+    // of rows it stands for and whether it is a most-common value — the trigram size model's sample.
+    int nsamples;
+    char **sample_text;
+    double *sample_weight;
+    bool *sample_common;
 };
 
 struct HypoIndex {

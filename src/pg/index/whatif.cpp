@@ -2,6 +2,7 @@
 // hypothetical indexes, EXPLAIN text, and the C++ cost entry for the advisor. See whatif.hpp.
 #include "pg/index/whatif.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -85,13 +86,45 @@ void copy_name(char *dst, size_t cap, const char *src) {
     strlcpy(dst, src ? src : "", cap);
 }
 
-// pg_statistic of (relid, attnum), or type-based defaults.
-void fill_stats(HypoColumnStats *s, Oid relid, AttrNumber attnum, Oid type, int32 typmod) {
+// Appends the values of one pg_statistic slot (MCV or histogram) as text to s's sample.
+void add_samples(HypoColumnStats *s, HeapTuple tup, int kind, double rest_frac) {
+    AttStatsSlot slot;
+    int flags = ATTSTATSSLOT_VALUES | (kind == STATISTIC_KIND_MCV ? ATTSTATSSLOT_NUMBERS : 0);
+    if (!get_attstatsslot(&slot, tup, kind, InvalidOid, flags)) return;
+    Oid outfn;
+    bool varlena;
+    getTypeOutputInfo(slot.valuetype, &outfn, &varlena);
+    int base = s->nsamples;
+    int total = base + slot.nvalues;
+    s->sample_text = static_cast<char **>(s->sample_text ? repalloc(s->sample_text, sizeof(char *) * total)
+                                                         : palloc(sizeof(char *) * total));
+    s->sample_weight = static_cast<double *>(s->sample_weight ? repalloc(s->sample_weight, sizeof(double) * total)
+                                                              : palloc(sizeof(double) * total));
+    s->sample_common = static_cast<bool *>(s->sample_common ? repalloc(s->sample_common, sizeof(bool) * total)
+                                                            : palloc(sizeof(bool) * total));
+    for (int i = 0; i < slot.nvalues; ++i) {
+        s->sample_text[base + i] = OidOutputFunctionCall(outfn, slot.values[i]);
+        s->sample_common[base + i] = kind == STATISTIC_KIND_MCV;
+        s->sample_weight[base + i] = kind == STATISTIC_KIND_MCV
+                                         ? (i < slot.nnumbers ? slot.numbers[i] : 0.0)
+                                         : rest_frac / std::max(1, slot.nvalues);
+    }
+    s->nsamples = total;
+    free_attstatsslot(&slot);
+}
+
+// pg_statistic of (relid, attnum), or type-based defaults; with_samples: also the MCV values and histogram
+// bounds as text (the trigram GIN size model's sample).
+void fill_stats(HypoColumnStats *s, Oid relid, AttrNumber attnum, Oid type, int32 typmod, bool with_samples) {
     copy_name(s->type_name, sizeof s->type_name, format_type_be(type));
     int16 typlen = get_typlen(type);
     s->avg_width = typlen > 0 ? typlen : get_typavgwidth(type, typmod);
     s->null_frac = 0;
     s->n_distinct = 0;
+    s->nsamples = 0;
+    s->sample_text = nullptr;
+    s->sample_weight = nullptr;
+    s->sample_common = nullptr;
     if (attnum <= 0) return;
     HeapTuple tup =
         SearchSysCache3(STATRELATTINH, ObjectIdGetDatum(relid), Int16GetDatum(attnum), BoolGetDatum(false));
@@ -100,6 +133,12 @@ void fill_stats(HypoColumnStats *s, Oid relid, AttrNumber attnum, Oid type, int3
     if (typlen <= 0 && st->stawidth > 0) s->avg_width = st->stawidth;
     s->null_frac = st->stanullfrac;
     s->n_distinct = st->stadistinct;
+    if (with_samples) {
+        add_samples(s, tup, STATISTIC_KIND_MCV, 0);
+        double mcv = 0;
+        for (int i = 0; i < s->nsamples; ++i) mcv += s->sample_weight[i];
+        add_samples(s, tup, STATISTIC_KIND_HISTOGRAM, std::max(0.0, 1.0 - s->null_frac - mcv));
+    }
     ReleaseSysCache(tup);
 }
 
@@ -242,7 +281,7 @@ HypoIndex *hypo_from_ddl(const char *ddl, Oid *oid_cursor) {
             exprs = lappend(exprs, expr);
             if (strlen(colnames) + 6 < NAMEDATALEN) strlcat(colnames, "_expr", sizeof colnames);
         }
-        fill_stats(&h->stats[i], relid, stats_att, type, typmod);
+        fill_stats(&h->stats[i], relid, stats_att, type, typmod, amoid == GIN_AM_OID);
         if (expr != nullptr && get_typlen(type) <= 0 && stats_att > 0) {
             // A variable-width expression is about as wide as the column it is computed from.
             HypoColumnStats base;
@@ -250,7 +289,7 @@ HypoIndex *hypo_from_ddl(const char *ddl, Oid *oid_cursor) {
             int32 btm;
             Oid bc;
             get_atttypetypmodcoll(relid, stats_att, &bt, &btm, &bc);
-            fill_stats(&base, relid, stats_att, bt, btm);
+            fill_stats(&base, relid, stats_att, bt, btm, false);
             h->stats[i].avg_width = base.avg_width;
             h->stats[i].null_frac = base.null_frac;
             h->stats[i].n_distinct = base.n_distinct;
