@@ -239,7 +239,8 @@ TEST(IndexSizeEstimator, GinTrigramHexMatchesPostgresAt200kRows) {
     auto r = trgm_table(200000, hex_values(101, 7), &d, &o);
     auto e = estimate_index_size(d, r, 1.0, o);
     EXPECT_FALSE(e.approximate);
-    // Measured on PostgreSQL 15 (maintenance_work_mem 256MB): 3651 pages, 2971 of them one-page posting trees.
+    // Measured on PostgreSQL 15 (maintenance_work_mem 256MB): 3651 pages, 2971 of them one-page posting
+    // trees.
     EXPECT_NEAR(static_cast<double>(e.pages), 3651, 3651 * 0.2);
 }
 
@@ -247,7 +248,8 @@ TEST(IndexSizeEstimator, GinTrigramInlineThenPostingTreeRegimes) {
     IndexDef d;
     SizeEstimatorOptions o;
     auto hex = hex_values(101, 11);
-    // 20 000 rows: ~150 rows per trigram, every posting list fits inline in its entry tuple (~2 bytes per TID).
+    // 20 000 rows: ~150 rows per trigram, every posting list fits inline in its entry tuple (~2 bytes per
+    // TID).
     auto small = estimate_index_size(d, trgm_table(20000, hex, &d, &o), 1.0, o);
     EXPECT_LT(small.pages, 20000.0 * 33 * 3 / 8192);
     // 400 000 rows: ~3000 rows per trigram, each of the ~4600 keys needs its own posting tree page(s).
@@ -313,4 +315,21 @@ TEST(IndexSizeEstimator, GinTrigramHexMatchesPostgresAtOneMillionRows) {
     auto e = estimate_index_size(d, r, 1.0, o);
     // Measured: 108.67 MB (13910 pages): ~4100 interior trigrams × (2 leaves + 1 root) of 7300 TIDs each.
     EXPECT_NEAR(static_cast<double>(e.pages), 13910, 13910 * 0.2);
+}
+
+// The advisor estimates candidates of many relations with one options object: a sample keyed by relation oid
+// applies to that relation's column only; an unkeyed one (relation_oid 0) to any.
+TEST(IndexSizeEstimator, GinTrigramSampleKeyedByRelation) {
+    IndexDef d;
+    SizeEstimatorOptions o;
+    RelationStats r = trgm_table(200000, hex_values(101, 7), &d, &o);
+    r.oid = 42;
+    const auto unkeyed = estimate_index_size(d, r, 1.0, o);
+    EXPECT_FALSE(unkeyed.approximate);
+    o.column_samples[0].relation_oid = 42;
+    EXPECT_EQ(estimate_index_size(d, r, 1.0, o).pages, unkeyed.pages);
+    // Another relation's sample for a column of the same name is not used: the rough rule applies, which is
+    // far below the layout model at this size.
+    o.column_samples[0].relation_oid = 43;
+    EXPECT_LT(estimate_index_size(d, r, 1.0, o).pages, unkeyed.pages * 0.7);
 }

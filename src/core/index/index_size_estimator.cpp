@@ -257,8 +257,8 @@ SizeEstimate estimate_brin(const IndexDef &def, const RelationStats &rel, const 
 constexpr double kGinEntryFill = 0.75;
 
 // Bytes of one varbyte-encoded TID delta, expected over exponential gaps of mean `gap` rows at `rpp` rows per
-// heap page: 1 byte within a page; crossing a page the delta is ~(pages << 11): 2 bytes below 8 pages, 3 below
-// 1024, 4 beyond.
+// heap page: 1 byte within a page; crossing a page the delta is ~(pages << 11): 2 bytes below 8 pages, 3
+// below 1024, 4 beyond.
 double delta_bytes(double gap, double rpp) {
     gap = std::max(gap, 1.0);
     rpp = std::max(rpp, 1.0);
@@ -287,7 +287,7 @@ void add_keys(GinLayout &g, double keys, double n, double heap_rows, double rpp,
         g.entry_bytes += keys * (inline_tuple + kItemId);
         return;
     }
-    const double leaf_space = bs - kPageHeader - 8 - 8;  // GinDataPageMaxDataSize: 8152
+    const double leaf_space = bs - kPageHeader - 8 - 8;      // GinDataPageMaxDataSize: 8152
     const double data = n * b + 8 * std::ceil(n * b / 256);  // segment headers (~256-byte segments)
     double leaves = std::ceil(data / leaf_space);
     double inner = 0;
@@ -322,8 +322,10 @@ bool trigram_classes(const std::vector<SizeEstimatorOptions::SampleValue> &sampl
         }
         for (const auto &t : tri) {
             Seen &k = keys[t];
-            if (v.common) k.common_weight += v.weight;
-            else k.count += 1;
+            if (v.common)
+                k.common_weight += v.weight;
+            else
+                k.count += 1;
             for (size_t i = 0; i < t.size();) {  // the alphabet: word characters (UTF-8 units)
                 unsigned char c = static_cast<unsigned char>(t[i]);
                 size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
@@ -418,7 +420,8 @@ SizeEstimate estimate_gin(const IndexDef &def, const RelationStats &rel, double 
         if (k.opclass.find("trgm") != std::string::npos) {
             const SizeEstimatorOptions::ColumnSample *sample = nullptr;
             for (const auto &cs : o.column_samples) {
-                if (cs.column == k.column) sample = &cs;
+                if (cs.column == k.column && (cs.relation_oid == 0 || cs.relation_oid == rel.oid))
+                    sample = &cs;
             }
             std::vector<KeyClass> classes;
             double per_row = 0;
@@ -491,9 +494,12 @@ std::vector<std::string> trigrams_of(const std::string &value) {
     while (i < value.size()) {
         unsigned char c = static_cast<unsigned char>(value[i]);
         size_t len = 1;
-        if (c >= 0xF0) len = 4;
-        else if (c >= 0xE0) len = 3;
-        else if (c >= 0xC0) len = 2;
+        if (c >= 0xF0)
+            len = 4;
+        else if (c >= 0xE0)
+            len = 3;
+        else if (c >= 0xC0)
+            len = 2;
         if (c >= 0x80) {
             word.push_back(value.substr(i, len));
         } else if (std::isalnum(c)) {

@@ -27,26 +27,26 @@
 //        gindatapage.c, ginpostinglist.c): one entry per distinct trigram (key); its heap TIDs are stored as
 //        varbyte-encoded deltas of (block << 11 | offset) — inline in the entry tuple when that tuple fits
 //        GinMaxItemSize (2712 bytes), else as a posting tree of whole 8 kB leaf pages (packed full during the
-//        build). So the size depends on how many keys there are and how many rows each key has, not only on the
-//        total of trigrams. Those come from the column's sample in pg_statistic (MCV list and histogram bounds,
-//        SizeEstimatorOptions::column_samples): the trigrams of each sample value (pg_trgm's rules: lower-cased
-//        alphanumeric words padded "  w "); per population (word-start, word-edge, interior trigrams — a word
-//        has one start but many interior trigrams) the keys the sample missed are the Chao1 estimate f1²/(2·f2),
-//        capped by what the sample alphabet A can form (2A, 2A², A³), and each key's row count is the empirical
-//        Bayes mean of its sample count r, (r + α)/(1 + α/μ), with a gamma prior fitted by moments (random codes
-//        shrink to the mean, skewed word trigrams keep their counts); MCV weights are added as they are, and all
-//        keys are scaled to hold rows × trigrams-per-value TIDs. A key of n rows over a heap of R rows at r rows
-//        per page has TID gaps of mean R/n rows (exponential), hence expected delta bytes
-//        1 + E[min(1, G/r)] + P(G > 8r) + P(G > 1024r) (+ 8 bytes per ~256-byte posting segment). Rows per key
-//        are spread (Poisson + 10 % estimate error, 5-point Gauss–Hermite) so the inline/tree threshold is
-//        smooth. Entry pages are counted at 75 % fill (measured 75 % on 200 000 md5 rows).
-//        Measured estimate/real (size_check.sh, 1M rows): md5 0.99, emails 1.11, English-like words 0.99,
-//        12-char ACGT codes 0.96; 200 000 rows: 0.87, 1.08, 0.95, 0.97.
-//        Without sample values (no ANALYZE, non-text column) the old rough rule remains: (characters + 2)
-//        trigrams per row at gin_bytes_per_entry (2.8) bytes, flagged approximate. Not modelled: several
-//        accumulator flushes when the trigram TIDs exceed maintenance_work_mem (they leave entry pages emptier:
-//        200 000 md5 rows are 37.3 MB at 64MB, 28.5 MB at 256MB); the index advisor's candidate sizing
-//        (candidate_generator, no samples) still uses the rough rule.
+//        build). So the size depends on how many keys there are and how many rows each key has, not only on
+//        the total of trigrams. Those come from the column's sample in pg_statistic (MCV list and histogram
+//        bounds, SizeEstimatorOptions::column_samples): the trigrams of each sample value (pg_trgm's rules:
+//        lower-cased alphanumeric words padded "  w "); per population (word-start, word-edge, interior
+//        trigrams — a word has one start but many interior trigrams) the keys the sample missed are the Chao1
+//        estimate f1²/(2·f2), capped by what the sample alphabet A can form (2A, 2A², A³), and each key's row
+//        count is the empirical Bayes mean of its sample count r, (r + α)/(1 + α/μ), with a gamma prior
+//        fitted by moments (random codes shrink to the mean, skewed word trigrams keep their counts); MCV
+//        weights are added as they are, and all keys are scaled to hold rows × trigrams-per-value TIDs. A key
+//        of n rows over a heap of R rows at r rows per page has TID gaps of mean R/n rows (exponential),
+//        hence expected delta bytes 1 + E[min(1, G/r)] + P(G > 8r) + P(G > 1024r) (+ 8 bytes per ~256-byte
+//        posting segment). Rows per key are spread (Poisson + 10 % estimate error, 5-point Gauss–Hermite) so
+//        the inline/tree threshold is smooth. Entry pages are counted at 75 % fill (measured 75 % on 200 000
+//        md5 rows). Measured estimate/real (size_check.sh, 1M rows): md5 0.99, emails 1.11, English-like
+//        words 0.99, 12-char ACGT codes 0.96; 200 000 rows: 0.87, 1.08, 0.95, 0.97. Without sample values (no
+//        ANALYZE, non-text column) the old rough rule remains: (characters + 2) trigrams per row at
+//        gin_bytes_per_entry (2.8) bytes, flagged approximate. Not modelled: several accumulator flushes when
+//        the trigram TIDs exceed maintenance_work_mem (they leave entry pages emptier: 200 000 md5 rows
+//        are 37.3 MB at 64MB, 28.5 MB at 256MB); the index advisor's candidate sizing (candidate_generator,
+//        no samples) still uses the rough rule.
 #pragma once
 #include "core/common/no_postgres.h"
 
@@ -72,6 +72,8 @@ struct SizeEstimatorOptions {
     };
     struct ColumnSample {
         std::string column;
+        uint32_t relation_oid =
+            0;  // 0: any relation (one-table callers); else only RelationStats::oid's column
         std::vector<SampleValue> values;
     };
     std::vector<ColumnSample> column_samples;
@@ -97,8 +99,8 @@ SizeEstimate estimate_index_size(const IndexDef &def, const RelationStats &rel,
 // is treated as all-distinct.
 double distinct_values(const ColumnStats &column, double rows);
 
-// Distinct trigrams pg_trgm extracts from one value (ASCII case-folded; bytes >= 0x80 count as word characters,
-// each UTF-8 character one unit), as 3-character strings with blanks for the padding.
+// Distinct trigrams pg_trgm extracts from one value (ASCII case-folded; bytes >= 0x80 count as word
+// characters, each UTF-8 character one unit), as 3-character strings with blanks for the padding.
 std::vector<std::string> trigrams_of(const std::string &value);
 
 }  // namespace rubberduck::core::index

@@ -105,6 +105,12 @@ struct ColRow {
     int nmcv;
     char **mcv_literals;  // quote_literal of each most common value
     double *mcv_freqs;
+    // Text columns: MCVs and histogram bounds as text with the share of rows each stands for (the trigram GIN
+    // size model's sample, as whatif.cpp gives the what-if planner).
+    int nsample;
+    char **sample_text;
+    double *sample_weight;
+    bool *sample_common;
 };
 
 // `column = constant` found in an exemplar's WHERE clause (ANDed at the top level).
@@ -327,7 +333,10 @@ void gather(Inputs &in) {
         "0)::float8, "
         "coalesce(st.correlation, 0)::float8, st.attname IS NOT NULL, "
         "coalesce(co.collname IN ('C', 'POSIX'), false), st.most_common_vals::text::text[], "
-        "st.most_common_freqs::float8[] "
+        "st.most_common_freqs::float8[], "
+        "CASE WHEN a.atttypid IN ('text'::regtype, 'varchar'::regtype, 'bpchar'::regtype) "
+        "THEN st.histogram_bounds::text::text[] END, "
+        "a.atttypid IN ('text'::regtype, 'varchar'::regtype, 'bpchar'::regtype) "
         "FROM r JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped "
         "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = "
         "c.relnamespace "
@@ -351,6 +360,10 @@ void gather(Inputs &in) {
                       spi_bool(t, d, 10),
                       0,
                       nullptr,
+                      nullptr,
+                      0,
+                      nullptr,
+                      nullptr,
                       nullptr};
         bool vnull, fnull;
         Datum vals = SPI_getbinval(t, d, 11, &vnull);
@@ -369,6 +382,44 @@ void gather(Inputs &in) {
                 if (vn[k] || fn[k]) continue;
                 in.cols[i].mcv_literals[in.cols[i].nmcv] = quote_literal_cstr(TextDatumGetCString(ve[k]));
                 in.cols[i].mcv_freqs[in.cols[i].nmcv++] = DatumGetFloat8(fe[k]);
+            }
+        }
+        // Text columns: the trigram GIN size model's sample (MCVs, then histogram bounds for the other rows).
+        ColRow &col = in.cols[i];
+        if (spi_bool(t, d, 14)) {
+            bool hnull;
+            Datum bounds = SPI_getbinval(t, d, 13, &hnull);
+            Datum *ve = nullptr, *fe = nullptr, *be = nullptr;
+            bool *vn = nullptr, *fn = nullptr, *bn = nullptr;
+            int nv = 0, nf = 0, nb = 0;
+            if (!vnull && !fnull) {
+                deconstruct_array(DatumGetArrayTypeP(vals), TEXTOID, -1, false, TYPALIGN_INT, &ve, &vn, &nv);
+                deconstruct_array(DatumGetArrayTypeP(freqs), FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+                                  &fe, &fn, &nf);
+            }
+            if (!hnull)
+                deconstruct_array(DatumGetArrayTypeP(bounds), TEXTOID, -1, false, TYPALIGN_INT, &be, &bn,
+                                  &nb);
+            const int nm = std::min(nv, nf);
+            if (nm + nb > 0) {
+                col.sample_text = static_cast<char **>(palloc(sizeof(char *) * (nm + nb)));
+                col.sample_weight = static_cast<double *>(palloc(sizeof(double) * (nm + nb)));
+                col.sample_common = static_cast<bool *>(palloc(sizeof(bool) * (nm + nb)));
+                double mcv_total = 0;
+                for (int k = 0; k < nm; ++k) {
+                    if (vn[k] || fn[k]) continue;
+                    col.sample_text[col.nsample] = TextDatumGetCString(ve[k]);
+                    col.sample_weight[col.nsample] = DatumGetFloat8(fe[k]);
+                    col.sample_common[col.nsample++] = true;
+                    mcv_total += DatumGetFloat8(fe[k]);
+                }
+                const double rest = std::max(0.0, 1.0 - col.null_frac - mcv_total);
+                for (int k = 0; k < nb; ++k) {
+                    if (bn[k]) continue;
+                    col.sample_text[col.nsample] = TextDatumGetCString(be[k]);
+                    col.sample_weight[col.nsample] = rest / nb;
+                    col.sample_common[col.nsample++] = false;
+                }
             }
         }
     }
@@ -801,6 +852,7 @@ ci::Workload build_workload(const Inputs &in, const std::set<int64_t> &with_exem
         cs.c_collation = c.c_collation;
         for (int k = 0; k < c.nmcv; ++k)
             cs.most_common_vals.push_back({s(c.mcv_literals[k]), c.mcv_freqs[k]});
+
         w.relations[it->second].columns.push_back(cs);
     }
     for (int i = 0; i < in.nidx; ++i) {
@@ -895,6 +947,17 @@ void compute(const Inputs &in, AdviceRow *out, Outcome &res) {
     ci::Workload w = build_workload(in, with_exemplar);
     ci::CandidateOptions copt;
     copt.trigram_available = in.trigram;
+    // Text columns' samples: the trigram GIN size model (candidate sizes, storage budget, est_size_bytes).
+    for (int i = 0; i < in.ncols; ++i) {
+        const ColRow &c = in.cols[i];
+        if (c.nsample == 0) continue;
+        ci::SizeEstimatorOptions::ColumnSample sample;
+        sample.column = s(c.name);
+        sample.relation_oid = c.relid;
+        for (int k = 0; k < c.nsample; ++k)
+            sample.values.push_back({s(c.sample_text[k]), c.sample_weight[k], c.sample_common[k]});
+        copt.size_options.column_samples.push_back(std::move(sample));
+    }
     copt.max_candidates = kMaxCandidates;
     std::vector<ci::Candidate> candidates = ci::generate_candidates(w, copt);
     res.candidates = static_cast<int>(candidates.size());
