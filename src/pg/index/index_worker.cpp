@@ -13,6 +13,7 @@
 #include "pg/index/index_autonomy.hpp"
 #include "pg/shmem/signal_bus.hpp"
 #include "pg/workers/agent_process.hpp"
+#include "pg/workers/toplevel_statement.hpp"
 
 extern "C" {
 #include "access/xact.h"
@@ -73,15 +74,9 @@ char *value_copy(int row, int col) {
     return v ? MemoryContextStrdup(worker_context, v) : nullptr;
 }
 
-// One statement at top level (pg_cron's ExecuteSqlString; same as the migration executor's): parse, analyse,
-// plan, portal with isTopLevel = true, in a transaction started here but not a transaction block. Parse and
-// plan trees live in a context that survives the transactions CREATE INDEX CONCURRENTLY commits.
-// Only ever one CREATE INDEX CONCURRENTLY or DROP INDEX CONCURRENTLY: the text comes from a table row.
-void exec_toplevel(const char *sql) {
-    MemoryContext parse_context =
-        AllocSetContextCreate(worker_context, "rubberduck index statement", ALLOCSET_DEFAULT_SIZES);
-    MemoryContext old = MemoryContextSwitchTo(parse_context);
-    List *raw = pg_parse_query(sql);
+// The index builder runs only ever one CREATE INDEX CONCURRENTLY or DROP INDEX CONCURRENTLY: the text comes
+// from a table row.
+void check_index_statement(List *raw) {
     if (list_length(raw) != 1)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("the index builder runs exactly one statement, got %d", list_length(raw))));
@@ -93,36 +88,6 @@ void exec_toplevel(const char *sql) {
         ereport(ERROR,
                 (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                  errmsg("the index builder only runs CREATE INDEX CONCURRENTLY or DROP INDEX CONCURRENTLY")));
-    ListCell *lc;
-    foreach (lc, raw) {
-        RawStmt *parsetree = lfirst_node(RawStmt, lc);
-        CommandTag tag = CreateCommandTag(parsetree->stmt);
-        set_ps_display(GetCommandTagName(tag));
-        bool snapshot_set = false;
-        if (analyze_requires_snapshot(parsetree)) {
-            PushActiveSnapshot(GetTransactionSnapshot());
-            snapshot_set = true;
-        }
-        MemoryContextSwitchTo(parse_context);
-        List *queries = pg_analyze_and_rewrite_fixedparams(parsetree, sql, nullptr, 0, nullptr);
-        List *plans = pg_plan_queries(queries, sql, 0, nullptr);
-        if (snapshot_set) PopActiveSnapshot();
-        Portal portal = CreatePortal("", true, true);
-        portal->visible = false;
-        PortalDefineQuery(portal, nullptr, sql, tag, plans, nullptr);
-        PortalStart(portal, nullptr, 0, InvalidSnapshot);
-        int16 format = 0;
-        PortalSetResultFormat(portal, 1, &format);
-        DestReceiver *receiver = CreateDestReceiver(DestNone);
-        QueryCompletion qc;
-        (void)PortalRun(portal, FETCH_ALL, list_length(raw) == 1, true, receiver, receiver, &qc);
-        receiver->rDestroy(receiver);
-        PortalDrop(portal, false);
-        CommandCounterIncrement();
-    }
-    set_ps_display("idle");
-    MemoryContextSwitchTo(old);
-    MemoryContextDelete(parse_context);
 }
 
 // Runs `sql` at top level; NULL on success, else the error message (in worker_context).
@@ -133,7 +98,7 @@ char *try_toplevel(const char *sql, int *sqlstate = nullptr) {
     {
         SetCurrentStatementStartTimestamp();
         StartTransactionCommand();
-        exec_toplevel(sql);
+        exec_toplevel(sql, worker_context, 0, check_index_statement);
         CommitTransactionCommand();
     }
     PG_CATCH();

@@ -19,6 +19,7 @@
 #include "pg/migration/executor.hpp"
 #include "pg/shmem/signal_bus.hpp"
 #include "pg/workers/agent_process.hpp"
+#include "pg/workers/toplevel_statement.hpp"
 
 extern "C" {
 #include "access/xact.h"
@@ -202,47 +203,6 @@ bool claim(const char *version, Job *job) {
     return true;
 }
 
-// pg_cron's way of running one statement at top level (ExecuteSqlString): parse, analyse, plan, portal with
-// isTopLevel = true, inside a transaction started here but not a transaction block.
-void exec_toplevel(const char *sql) {
-    // Parse and plan trees must outlive the transaction: CREATE INDEX CONCURRENTLY commits and starts new
-    // transactions inside PortalRun (postgres.c keeps them in MessageContext for the same reason).
-    MemoryContext parse_context =
-        AllocSetContextCreate(worker_context, "rubberduck migration statement", ALLOCSET_DEFAULT_SIZES);
-    MemoryContext old = MemoryContextSwitchTo(parse_context);
-    List *raw = pg_parse_query(sql);
-    ListCell *lc;
-    foreach (lc, raw) {
-        RawStmt *parsetree = lfirst_node(RawStmt, lc);
-        CommandTag tag = CreateCommandTag(parsetree->stmt);
-        set_ps_display(GetCommandTagName(tag));
-        bool snapshot_set = false;
-        if (analyze_requires_snapshot(parsetree)) {
-            PushActiveSnapshot(GetTransactionSnapshot());
-            snapshot_set = true;
-        }
-        MemoryContextSwitchTo(parse_context);
-        List *queries = pg_analyze_and_rewrite_fixedparams(parsetree, sql, nullptr, 0, nullptr);
-        List *plans = pg_plan_queries(queries, sql, CURSOR_OPT_PARALLEL_OK, nullptr);
-        if (snapshot_set) PopActiveSnapshot();
-        Portal portal = CreatePortal("", true, true);
-        portal->visible = false;
-        PortalDefineQuery(portal, nullptr, sql, tag, plans, nullptr);
-        PortalStart(portal, nullptr, 0, InvalidSnapshot);
-        int16 format = 0;
-        PortalSetResultFormat(portal, 1, &format);
-        DestReceiver *receiver = CreateDestReceiver(DestNone);
-        QueryCompletion qc;
-        (void)PortalRun(portal, FETCH_ALL, list_length(raw) == 1, true, receiver, receiver, &qc);
-        receiver->rDestroy(receiver);
-        PortalDrop(portal, false);
-        CommandCounterIncrement();
-    }
-    set_ps_display("idle");
-    MemoryContextSwitchTo(old);
-    MemoryContextDelete(parse_context);
-}
-
 char *invalid_indexes_snapshot() {
     begin_txn();
     spi_run(
@@ -272,7 +232,7 @@ void drop_invalid_leftovers(const char *before, StringInfo dropped) {
     commit_txn();
     for (int i = 0; i < n; ++i) {
         StartTransactionCommand();
-        exec_toplevel(stmts[i]);
+        exec_toplevel(stmts[i], worker_context, CURSOR_OPT_PARALLEL_OK);
         CommitTransactionCommand();
         appendStringInfo(dropped, "%s%s", dropped->len ? "; " : "", stmts[i]);
     }
@@ -372,7 +332,7 @@ char *run_toplevel_stmt(const Job *job, int i, int lock_timeout_ms, int *sqlstat
         set_session("search_path", job->search_path);
         SetCurrentStatementStartTimestamp();
         StartTransactionCommand();
-        exec_toplevel(job->plan.stmts[i].sql);
+        exec_toplevel(job->plan.stmts[i].sql, worker_context, CURSOR_OPT_PARALLEL_OK);
         CommitTransactionCommand();
         set_session("search_path", "pg_catalog, pg_temp");
         *elapsed += ms_since(start);
