@@ -189,7 +189,8 @@ TEST(CandidateGenerator, PartialIndexForQueuePoll) {
     const Candidate *full = find(cs, "public.jobs USING btree (status, priority, created_at)");
     ASSERT_NE(full, nullptr) << dump(cs);
     EXPECT_LT(part->est_size_bytes * 20, full->est_size_bytes);  // 0.8 % of the rows
-    // No covering variant: the poll's LIMIT bounds its heap fetches, an index-only scan saves next to nothing.
+    // No covering variant: the poll's LIMIT bounds its heap fetches, an index-only scan saves next to
+    // nothing.
     EXPECT_EQ(find(cs, "public.jobs USING btree (priority, created_at) INCLUDE (id) WHERE status = 'queued'"),
               nullptr)
         << dump(cs);

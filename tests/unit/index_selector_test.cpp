@@ -487,8 +487,8 @@ TEST(IndexSelector, PrefersTheSmallerOfTwoNearlyEqualCandidates) {
     EXPECT_THROW(IndexSelector({q(1, 100)}, {c(0, 1)}, bad), std::invalid_argument);
 }
 
-// A queue poll: the partial index (tiny) costs 9.43, the full one (64× larger) 4.74, from 1000. The partial is
-// taken (nearly the same benefit for a fraction of the space), and the full one is not added on top of it
+// A queue poll: the partial index (tiny) costs 9.43, the full one (64× larger) 4.74, from 1000. The partial
+// is taken (nearly the same benefit for a fraction of the space), and the full one is not added on top of it
 // later as an "upgrade" (it would buy 0.5 % of what the partial buys), even though what is left of the
 // workload is small by then.
 TEST(IndexSelector, NoWastefulUpgradeOfAChosenIndex) {
@@ -513,7 +513,8 @@ TEST(IndexSelector, NoWastefulUpgradeOfAChosenIndex) {
 }
 
 // A wider copy of an existing index (e.g. (customer_id, created_at) over a real (customer_id)) must at least
-// halve the cost of its relation's queries; otherwise it is not advised, however small the workload has become.
+// halve the cost of its relation's queries; otherwise it is not advised, however small the workload has
+// become.
 TEST(IndexSelector, WiderCopyOfAnExistingIndexMustHalveTheCost) {
     SyntheticOracle o;
     o.base = {{1, 20}};

@@ -289,8 +289,8 @@ void generate_for(const Context &ctx, const QueryProfile &q, const RelationStats
                 if (std::find(missing.begin(), missing.end(), c) == missing.end()) missing.push_back(c);
             }
             emit(d, sel, v.reason + tag);
-            // A lookup that fetches few rows (few match, or a LIMIT stops it) saves too few heap fetches with an
-            // index-only scan to pay for a wider index (or for a second, wider copy of an existing one).
+            // A lookup that fetches few rows (few match, or a LIMIT stops it) saves too few heap fetches with
+            // an index-only scan to pay for a wider index (or for a second, wider copy of an existing one).
             const bool few_fetches = matched_rows < ctx.o.covering_min_rows || use.has_limit;
             if (!few_fetches && !missing.empty() && missing.size() <= ctx.o.max_include_columns) {
                 IndexDef cov = d;
@@ -494,12 +494,16 @@ std::vector<Candidate> generate_candidates(const Workload &workload, const Candi
             estimate_index_size(c.def, *rel, c.predicate_selectivity, options.size_options).bytes;
         // A wider version of an existing btree (its keys a strict prefix of these, same predicate).
         for (const ExistingIndex &e : rel->indexes) {
-            if (!e.valid || e.def.method != IndexMethod::kBtree || c.def.method != IndexMethod::kBtree) continue;
+            if (!e.valid || e.def.method != IndexMethod::kBtree || c.def.method != IndexMethod::kBtree)
+                continue;
             if (normalize_sql_text(e.def.predicate) != normalize_sql_text(c.def.predicate)) continue;
             if (e.def.keys.empty() || e.def.keys.size() >= c.def.keys.size()) continue;
             bool prefix = true;
-            for (size_t k = 0; k < e.def.keys.size() && prefix; ++k) prefix = same_key(e.def.keys[k], c.def.keys[k], false);
-            if (prefix) c.extends_existing_bytes = std::max(c.extends_existing_bytes, std::max<int64_t>(e.size_bytes, 1));
+            for (size_t k = 0; k < e.def.keys.size() && prefix; ++k)
+                prefix = same_key(e.def.keys[k], c.def.keys[k], false);
+            if (prefix)
+                c.extends_existing_bytes =
+                    std::max(c.extends_existing_bytes, std::max<int64_t>(e.size_bytes, 1));
         }
         result.push_back(std::move(c));
     }

@@ -13,8 +13,8 @@
 //   * gin (col gin_trgm_ops) for LIKE '%x%' / ILIKE;
 //   * brin for range predicates on well-correlated columns of large append-mostly tables;
 //   * single-column candidates, and merged candidates shared by several queries.
-// Candidates an existing valid index already serves (prefix rule) are skipped; the list is bounded (each query
-// keeps its first few candidates, the rest goes by weight) and ranked by the weight of the queries each
+// Candidates an existing valid index already serves (prefix rule) are skipped; the list is bounded (each
+// query keeps its first few candidates, the rest goes by weight) and ranked by the weight of the queries each
 // candidate was generated for.
 #pragma once
 #include "core/common/no_postgres.h"
@@ -36,10 +36,12 @@ struct CandidateOptions {
     size_t max_key_columns = 4;
     size_t max_include_columns = 4;  // covering variant only when at most this many columns are missing
     double partial_max_frequency =
-        0.2;                        // an equality constant this rare (fraction of rows) earns a partial index
-    double partial_max_skew = 0.5;  // ... when also at most this fraction of the column's average value frequency
-    double covering_min_rows = 20;  // no INCLUDE variant for lookups expected to fetch fewer rows (or LIMITed)
-    double brin_min_pages = 10000;  // ~80 MB heap
+        0.2;  // an equality constant this rare (fraction of rows) earns a partial index
+    double partial_max_skew =
+        0.5;  // ... when also at most this fraction of the column's average value frequency
+    double covering_min_rows =
+        20;  // no INCLUDE variant for lookups expected to fetch fewer rows (or LIMITed)
+    double brin_min_pages = 10000;      // ~80 MB heap
     double brin_min_correlation = 0.9;  // |pg_stats.correlation|
     double brin_max_churn = 0.1;        // (updates + deletes) / inserts at most this for "append-mostly"
     bool trigram_available = true;      // pg_trgm installed (adapter checks pg_extension)
@@ -55,7 +57,8 @@ struct Candidate {
     int64_t est_size_bytes = 0;
     double weight = 0;   // total weight of `queryids`
     std::string reason;  // why it was generated, for index_advice
-    int64_t extends_existing_bytes = 0;  // size of an existing index whose keys are a prefix of these (0: none)
+    int64_t extends_existing_bytes =
+        0;  // size of an existing index whose keys are a prefix of these (0: none)
 };
 
 // Throws std::invalid_argument for malformed observations (no column, negative weight, unknown op text ...).

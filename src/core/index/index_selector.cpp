@@ -271,15 +271,16 @@ void IndexSelector::advance() {
                     phase_ = Phase::kFinal;
                     continue;
                 }
-                // Storage-aware: an alternative on the same relation that buys nearly as much for at most half
-                // the space (a partial index, or the index without its INCLUDE columns) wins. What it leaves on
-                // the table stays a candidate for the next round, and pruning drops the small one if a larger
-                // one is added later and makes it useless.
+                // Storage-aware: an alternative on the same relation that buys nearly as much for at most
+                // half the space (a partial index, or the index without its INCLUDE columns) wins. What it
+                // leaves on the table stays a candidate for the next round, and pruning drops the small one
+                // if a larger one is added later and makes it useless.
                 const double floor = (1.0 - options_.size_tolerance) * best_benefit;
                 int pick = best;
                 for (int id : eligible) {
                     const SelectorCandidate &alt = cand(id);
-                    if (alt.relation_oid == cand(best).relation_oid && alt.size_bytes < cand(pick).size_bytes &&
+                    if (alt.relation_oid == cand(best).relation_oid &&
+                        alt.size_bytes < cand(pick).size_bytes &&
                         alt.size_bytes * 2 <= cand(best).size_bytes && benefit(id, chosen_) >= floor &&
                         benefit(id, chosen_) > threshold)
                         pick = id;
@@ -468,10 +469,10 @@ SelectorInput make_selector_input(const Workload &workload, const std::vector<Ca
                                         std::to_string(c.def.relation_oid) +
                                         " that the workload has no stats for");
         }
-        in.candidates.push_back({c.id, c.def.relation_oid, c.est_size_bytes,
-                                 write_penalty(*rel, c.def, c.predicate_selectivity,
-                                               maintenance_cost_per_write, window_seconds),
-                                 c.extends_existing_bytes});
+        in.candidates.push_back(
+            {c.id, c.def.relation_oid, c.est_size_bytes,
+             write_penalty(*rel, c.def, c.predicate_selectivity, maintenance_cost_per_write, window_seconds),
+             c.extends_existing_bytes});
     }
     return in;
 }

@@ -54,8 +54,9 @@ struct SelectorCandidate {
     int64_t size_bytes = 0;
     double write_penalty = 0;  // same unit as SelectorQuery::weight
     // Size of an existing index this one widens (its keys a prefix of ours), 0 when none. At twice that size
-    // or more, the candidate must at least halve the cost of the queries on its relation: a second, wider copy
-    // of an index for a marginal gain is not advice (the same rule as for chosen indexes, see size_tolerance).
+    // or more, the candidate must at least halve the cost of the queries on its relation: a second, wider
+    // copy of an index for a marginal gain is not advice (the same rule as for chosen indexes, see
+    // size_tolerance).
     int64_t extends_existing_bytes = 0;
 };
 

@@ -98,16 +98,16 @@ void add_samples(HypoColumnStats *s, HeapTuple tup, int kind, double rest_frac) 
     int total = base + slot.nvalues;
     s->sample_text = static_cast<char **>(s->sample_text ? repalloc(s->sample_text, sizeof(char *) * total)
                                                          : palloc(sizeof(char *) * total));
-    s->sample_weight = static_cast<double *>(s->sample_weight ? repalloc(s->sample_weight, sizeof(double) * total)
-                                                              : palloc(sizeof(double) * total));
+    s->sample_weight =
+        static_cast<double *>(s->sample_weight ? repalloc(s->sample_weight, sizeof(double) * total)
+                                               : palloc(sizeof(double) * total));
     s->sample_common = static_cast<bool *>(s->sample_common ? repalloc(s->sample_common, sizeof(bool) * total)
                                                             : palloc(sizeof(bool) * total));
     for (int i = 0; i < slot.nvalues; ++i) {
         s->sample_text[base + i] = OidOutputFunctionCall(outfn, slot.values[i]);
         s->sample_common[base + i] = kind == STATISTIC_KIND_MCV;
-        s->sample_weight[base + i] = kind == STATISTIC_KIND_MCV
-                                         ? (i < slot.nnumbers ? slot.numbers[i] : 0.0)
-                                         : rest_frac / std::max(1, slot.nvalues);
+        s->sample_weight[base + i] = kind == STATISTIC_KIND_MCV ? (i < slot.nnumbers ? slot.numbers[i] : 0.0)
+                                                                : rest_frac / std::max(1, slot.nvalues);
     }
     s->nsamples = total;
     free_attstatsslot(&slot);

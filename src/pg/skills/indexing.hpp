@@ -1,7 +1,8 @@
 // The indexing skill of the data_persistence agent (advice part): observed predicates + exemplars + relation
 // statistics → core candidate generator → greedy selector whose cost requests are answered by the what-if
 // planner (whatif_cost, planning each exemplar as the user who ran it) → rubberduck.index_advice and
-// rubberduck.index_advice_queries (stable ids per index definition). Autonomous builds: pg/index/index_autonomy.hpp.
+// rubberduck.index_advice_queries (stable ids per index definition). Autonomous builds:
+// pg/index/index_autonomy.hpp.
 #pragma once
 
 #include "pg/skills/skill.hpp"
